@@ -1,0 +1,1 @@
+"""The search engine shared by every experiment: problems, candidates, sandbox, search, proposers."""

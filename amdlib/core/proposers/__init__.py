@@ -1,0 +1,1 @@
+"""Proposers write candidate code: offline AST mutation, OpenAI-compatible LLMs, cassette replay."""

@@ -1,0 +1,1 @@
+"""Search strategies: funsearch (islands), eoh, eoh-e (prompt-strategy evolution), random."""
