@@ -7,8 +7,9 @@ must declare exactly these names with these defaults (a test checks it).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Param:
     min: float | None = None
     max: float | None = None
     item_type: type | None = None
+    #: Extra check on the coerced value: returns None if fine, else the reason (one line).
+    check: Callable[[Any], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def search_params(**defaults: Any) -> dict[str, Param]:
     }
     for key, value in defaults.items():
         old = p[key]
-        p[key] = Param(old.type, value, old.help, old.choices, old.min, old.max, old.item_type)
+        p[key] = dataclasses.replace(old, default=value)
     return p
 
 

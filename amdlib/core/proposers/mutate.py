@@ -1,0 +1,382 @@
+"""AST mutation operators of the offline proposer.
+
+Every operator takes a :class:`Kit` (random generator and the problem's
+grammar) and a function definition, changes the function in place and returns
+a short description of what it did, or ``None`` when it does not apply (for
+example: no binary operator to swap).  The *sites* an operator may touch are
+the numeric-looking expressions of the body: not call targets, attribute
+bases, subscript indices, assignment targets or ``range(...)`` arguments,
+whose replacement would almost always break the program.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+_ELIGIBLE = (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.IfExp,
+             ast.Subscript)
+_INTEGER_CALLS = frozenset({"range", "len", "int", "round", "enumerate", "zip"})
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+@dataclass
+class Kit:
+    """What operators draw from: the random generator and parsed grammar pieces."""
+
+    rng: np.random.Generator
+    expressions: list[ast.expr]
+    constants: tuple[float, ...]
+    statements: list[ast.stmt] = field(default_factory=list)
+    numpy_name: str | None = "np"
+    fallback_atoms: list[ast.expr] = field(default_factory=list)
+
+    def pick(self, items: list):
+        return items[int(self.rng.integers(len(items)))]
+
+    def constant(self) -> float:
+        """A grammar constant, or now and then a random one."""
+        if self.constants and self.rng.random() < 0.7:
+            return float(self.pick(list(self.constants)))
+        return round(float(self.rng.uniform(-2.0, 2.0)), 3)
+
+
+@dataclass
+class Site:
+    """A place in the tree holding an expression that can be replaced."""
+
+    parent: ast.AST
+    field: str
+    index: int | None
+    node: ast.expr
+
+    def replace(self, new: ast.expr) -> None:
+        if self.index is None:
+            setattr(self.parent, self.field, new)
+        else:
+            getattr(self.parent, self.field)[self.index] = new
+        self.node = new
+
+
+def show(node: ast.AST, limit: int = 48) -> str:
+    """Short source text of a node for descriptions."""
+    text = ast.unparse(node).replace("{", "(").replace("}", ")")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def const(value: float) -> ast.expr:
+    """A numeric literal; negatives as unary minus so unparsing keeps precedence right."""
+    value = float(f"{value:.6g}")
+    if value < 0:
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
+    return ast.Constant(value)
+
+
+def numeric_value(node: ast.AST) -> float | None:
+    """The value of a numeric literal (``-c`` included), else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = numeric_value(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    return None
+
+
+def body_of(func: ast.FunctionDef) -> list[ast.stmt]:
+    """The body without its docstring."""
+    body = func.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def sites(func: ast.FunctionDef) -> list[Site]:
+    """Replaceable expression slots of ``func``'s body, in source order."""
+    out: list[Site] = []
+
+    def visit(node: ast.AST) -> None:
+        for name, value in ast.iter_fields(node):
+            if (isinstance(node, ast.Call) and name == "func") or \
+                    (isinstance(node, ast.Attribute) and name == "value") or \
+                    (isinstance(node, ast.Subscript) and name == "slice"):
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in _INTEGER_CALLS:
+                continue
+            items, listed = (value, True) if isinstance(value, list) else ([value], False)
+            for i, child in enumerate(items):
+                if not isinstance(child, ast.AST) or isinstance(
+                        child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    continue
+                if not isinstance(getattr(child, "ctx", ast.Load()), ast.Load):
+                    continue
+                if isinstance(child, _ELIGIBLE) and (not isinstance(child, ast.Constant)
+                                                     or numeric_value(child) is not None):
+                    out.append(Site(node, name, i if listed else None, child))
+                visit(child)
+
+    holder = ast.Module(body=body_of(func), type_ignores=[])
+    visit(holder)
+    return out
+
+
+def size(func: ast.FunctionDef) -> int:
+    """Number of expression and statement nodes in the body (the bloat measure)."""
+    return sum(isinstance(n, (ast.expr, ast.stmt)) for s in body_of(func) for n in ast.walk(s))
+
+
+def locals_of(func: ast.FunctionDef) -> list[str]:
+    """Names assigned in the body, in order of first assignment."""
+    names: list[str] = []
+    for stmt in body_of(func):
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
+                names.append(n.id)
+    return names
+
+
+def atom(kit: Kit, func: ast.FunctionDef) -> ast.expr:
+    """A fresh leaf: a grammar expression, a local variable or a constant."""
+    names = locals_of(func)
+    r = kit.rng.random()
+    if names and r < 0.15:
+        return ast.Name(id=kit.pick(names), ctx=ast.Load())
+    pool = kit.expressions or kit.fallback_atoms
+    if pool and r < 0.8:
+        return copy.deepcopy(kit.pick(pool))
+    return const(kit.constant())
+
+
+def _pick_site(kit: Kit, func: ast.FunctionDef, kinds: tuple = _ELIGIBLE) -> Site | None:
+    """A random site; a quarter of the time the whole returned expression."""
+    found = [s for s in sites(func) if isinstance(s.node, kinds)]
+    if not found:
+        return None
+    roots = [s for s in found if isinstance(s.parent, ast.Return)]
+    if roots and kit.rng.random() < 0.25:
+        return kit.pick(roots)
+    return kit.pick(found)
+
+
+def perturb_constant(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Nudge a numeric literal at a random scale (1e-4 .. 1), multiplicatively or additively."""
+    consts = [s for s in sites(func) if numeric_value(s.node) is not None
+              and not (isinstance(s.parent, ast.UnaryOp) and isinstance(s.parent.op, ast.USub))]
+    if not consts:
+        return introduce_constant(kit, func)
+    site = kit.pick(consts)
+    old = numeric_value(site.node)
+    scale = 10.0 ** kit.rng.uniform(-4.0, 0.0)
+    r = kit.rng.random()
+    if r < 0.08:
+        new = kit.constant()
+    elif old != 0.0 and r < 0.55:
+        new = old * (1.0 + scale * kit.rng.standard_normal())
+    else:
+        new = old + scale * kit.rng.standard_normal() * max(1.0, abs(old))
+    if isinstance(old, float) and float(f"{new:.6g}") == old:
+        return None
+    site.replace(const(new))
+    return f"change constant {old:.6g} to {float(f'{new:.6g}'):.6g}"
+
+
+def introduce_constant(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Scale or shift a subexpression by a new constant close to the identity."""
+    site = _pick_site(kit, func)
+    if site is None:
+        return None
+    noise = 0.3 * kit.rng.standard_normal()
+    if kit.rng.random() < 0.5:
+        new = ast.BinOp(left=site.node, op=ast.Mult(), right=const(1.0 + noise))
+    else:
+        new = ast.BinOp(left=site.node, op=ast.Add(), right=const(noise))
+    before = show(site.node)
+    site.replace(new)
+    return f"tune {before} as {show(new)}"
+
+
+def swap_operator(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Replace an arithmetic operator by another one."""
+    site = _pick_site(kit, func, (ast.BinOp,))
+    if site is None or not isinstance(site.node.op, _BINOPS):
+        return None
+    old = type(site.node.op)
+    choices = [op for op in _BINOPS if op is not old]
+    site.node.op = kit.pick(choices)()
+    return f"swap {_SYMBOL[old]} for {_SYMBOL[type(site.node.op)]} in {show(site.node)}"
+
+
+def replace_subtree(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Replace a subexpression by a grammar expression, a local or a constant."""
+    site = _pick_site(kit, func)
+    if site is None:
+        return None
+    new = atom(kit, func)
+    if ast.dump(new) == ast.dump(site.node):
+        return None
+    before = show(site.node, 32)
+    site.replace(new)
+    return f"replace {before} with {show(new)}"
+
+
+def wrap(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Combine a subexpression with a grammar piece: x -> x op g (g possibly scaled)."""
+    site = _pick_site(kit, func)
+    if site is None:
+        return None
+    piece = atom(kit, func)
+    if numeric_value(piece) is None and kit.rng.random() < 0.6:
+        piece = ast.BinOp(left=const(kit.constant() or 0.5), op=ast.Mult(), right=piece)
+    op = kit.pick(list(_BINOPS))()
+    before = show(site.node, 32)
+    pair = (site.node, piece) if kit.rng.random() < 0.75 else (piece, site.node)
+    site.replace(ast.BinOp(left=pair[0], op=op, right=pair[1]))
+    return f"combine {before} with {show(piece)} by {_SYMBOL[type(op)]}"
+
+
+def apply_function(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Wrap a subexpression in a unary function (clip, abs, square, negate, ...)."""
+    site = _pick_site(kit, func)
+    if site is None:
+        return None
+    x = ast.unparse(site.node)
+    np_ = kit.numpy_name
+    forms = [f"({x}) ** 2", f"-({x})", f"abs({x})"]
+    if np_:
+        forms += [f"{np_}.maximum({x}, 0.0)", f"{np_}.minimum({x}, {kit.constant()})",
+                  f"{np_}.sqrt({np_}.abs({x}))", f"{np_}.log1p({np_}.abs({x}))"]
+    new = ast.parse(kit.pick(forms), mode="eval").body
+    site.replace(new)
+    return f"apply {show(new)}"
+
+
+def delete_term(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Shrink: replace an operation by one of its operands (or a call by an argument)."""
+    cands = [s for s in sites(func) if isinstance(s.node, (ast.BinOp, ast.UnaryOp, ast.IfExp))
+             or (isinstance(s.node, ast.Call) and s.node.args)]
+    if not cands:
+        return None
+    site = kit.pick(cands)
+    node = site.node
+    if isinstance(node, ast.BinOp):
+        keep = node.left if kit.rng.random() < 0.5 else node.right
+    elif isinstance(node, ast.UnaryOp):
+        keep = node.operand
+    elif isinstance(node, ast.IfExp):
+        keep = node.body if kit.rng.random() < 0.5 else node.orelse
+    else:
+        keep = kit.pick(node.args)
+    if isinstance(keep, ast.Starred):
+        return None
+    before = show(node, 32)
+    site.replace(keep)
+    return f"simplify {before} to {show(keep)}"
+
+
+def insert_statement(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Insert a grammar statement before the final return and use what it assigns."""
+    body = body_of(func)
+    if not kit.statements or not body or not isinstance(body[-1], ast.Return):
+        return None
+    stmt = copy.deepcopy(kit.pick(kit.statements))
+    assigned = [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    if any(name in locals_of(func) for name in assigned):
+        return None
+    func.body.insert(len(func.body) - 1, stmt)
+    text = f"insert {show(stmt)}"
+    if assigned and body[-1].value is not None:
+        ret = Site(body[-1], "value", None, body[-1].value)
+        use = ast.Name(id=assigned[-1], ctx=ast.Load())
+        if numeric_value(ret.node) is not None or kit.rng.random() < 0.4:
+            ret.replace(use)
+        else:
+            ret.replace(ast.BinOp(left=ret.node, op=kit.pick(list(_BINOPS))(), right=use))
+        text += f" and use {assigned[-1]}"
+    return text
+
+
+Operator = Callable[[Kit, ast.FunctionDef], "str | None"]
+OPERATORS: dict[str, Operator] = {
+    "constant": perturb_constant, "introduce": introduce_constant, "swap": swap_operator,
+    "replace": replace_subtree, "wrap": wrap, "function": apply_function,
+    "delete": delete_term, "insert": insert_statement,
+}
+
+
+def _fold_pair(node: ast.BinOp) -> ast.expr | None:
+    """A simpler equal form of ``node``, or None (literal arithmetic, chains, identities)."""
+    a, b = numeric_value(node.left), numeric_value(node.right)
+    op = type(node.op)
+    try:
+        if a is not None and b is not None:
+            value = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(op)
+            if value is None:
+                value = a / b if op is ast.Div else a ** b if op is ast.Pow else None
+            if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e12:
+                return const(value)
+            return None
+        inner = node.left
+        if b is not None and isinstance(inner, ast.BinOp) and numeric_value(inner.right) is not None:
+            c = numeric_value(inner.right)
+            mul, add = (ast.Mult, ast.Div), (ast.Add, ast.Sub)
+            if op in mul and type(inner.op) in mul:  # (e * c) / b -> e * (c / b)
+                k = (c if isinstance(inner.op, ast.Mult) else 1.0 / c) * (b if op is ast.Mult else 1.0 / b)
+                return ast.BinOp(left=inner.left, op=ast.Mult(), right=const(k))
+            if op in add and type(inner.op) in add:  # (e + c) - b -> e + (c - b)
+                k = (c if isinstance(inner.op, ast.Add) else -c) + (b if op is ast.Add else -b)
+                return ast.BinOp(left=inner.left, op=ast.Add(), right=const(k))
+    except ZeroDivisionError:
+        return None
+    if b is not None and ((b == 0.0 and op in (ast.Add, ast.Sub)) or (b == 1.0 and op in (ast.Mult, ast.Div))):
+        return node.left
+    if a is not None and ((a == 0.0 and op is ast.Add) or (a == 1.0 and op is ast.Mult)):
+        return node.right
+    if b is not None and b < 0 and op in (ast.Add, ast.Sub):  # e + -c -> e - c
+        flipped = ast.Sub() if op is ast.Add else ast.Add()
+        return ast.BinOp(left=node.left, op=flipped, right=const(-b))
+    return None
+
+
+def fold_constants(func: ast.FunctionDef) -> None:
+    """Simplify literal arithmetic so constants stay single, tunable leaves.
+
+    ``2.0 * 0.5 -> 1.0``, ``x * 2 * 3 -> x * 6``, ``x + 0.0 -> x``, ``x + -c -> x - c``.
+    The identities can drop a broadcast (``x * 1.0`` of a scalar ``x``), which the
+    harness's ``np.asarray`` handles.
+    """
+    for _ in range(3):
+        changed = False
+        for site in reversed(sites(func)):  # children before parents
+            node = site.node
+            while isinstance(node, ast.BinOp):
+                simpler = _fold_pair(node)
+                if simpler is None:
+                    break
+                site.replace(simpler)
+                node, changed = simpler, True
+        if not changed:
+            break
+
+
+def drop_dead_assignments(func: ast.FunctionDef) -> None:
+    """Remove top-level assignments to names that are never read (left by shrinking)."""
+    changed = True
+    while changed:
+        changed = False
+        for stmt in body_of(func):
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], ast.Name):
+                name = stmt.targets[0].id
+                read = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                           for s in func.body for n in ast.walk(s))
+                if not read:
+                    func.body.remove(stmt)
+                    changed = True
+                    break

@@ -1,0 +1,146 @@
+"""Chat messages for LLM proposers (the offline proposer reads operator and parents instead).
+
+EoH-style prompts show the task, the function template, the parent programs
+(idea, code, fitness and the evaluator's diagnostics) and the operator's
+instruction; FunSearch-style prompts show the parents as successive versions
+``f_v0, f_v1, ...`` (ascending score) and ask for the next version. The answer
+format is the same everywhere: a one-sentence idea in braces, then one Python
+code block with one function.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Sequence
+
+from amdlib.core.problem import Problem
+from amdlib.core.program import Program
+
+#: What each EoH operator asks for (LLMMech's exploration and modification prompts follow EoH).
+OPERATOR_INSTRUCTIONS: dict[str, str] = {
+    "i1": "Design a new mechanism from scratch that solves the task well.",
+    "e1": "Design a new mechanism whose idea is as different as possible from the mechanisms shown.",
+    "e2": "Find the common idea behind the mechanisms shown, then design a new mechanism "
+          "that builds on that idea but is not a copy of any of them.",
+    "m1": "Modify the mechanism shown to improve its fitness: change its logic where the "
+          "diagnostics say it is weak, and remove redundant parts.",
+    "m2": "Keep the structure of the mechanism shown but change its parameters and constants "
+          "to improve its fitness.",
+    "random": "Write an improved version of the function shown.",
+}
+
+#: Which operators explore (crossover-like, several parents) and which modify one parent.
+EXPLORATION = ("e1", "e2")
+MODIFICATION = ("m1", "m2")
+
+_ANSWER_FORMAT = (
+    "Answer with a one-sentence description of your idea inside braces {like this}, "
+    "then the complete function in a single ```python code block. Keep the signature "
+    "and the function name `{name}`. Allowed imports: {modules}. No other text."
+)
+
+
+def system_message(problem: Problem) -> dict[str, str]:
+    """The system message: the model writes one Python mechanism function per reply."""
+    return {
+        "role": "system",
+        "content": (
+            "You are an expert in mechanism design and Python. You write mechanisms as "
+            "short, vectorised Python functions that are evaluated automatically. "
+            "Reply with exactly one function; it must be deterministic, fast, and use "
+            f"only these modules: {', '.join(problem.function.allowed_modules)}."
+        ),
+    }
+
+
+def _answer_format(problem: Problem) -> str:
+    return (_ANSWER_FORMAT.replace("{name}", problem.function.name)
+            .replace("{modules}", ", ".join(problem.function.allowed_modules)))
+
+
+def _fitness(program: Program) -> str:
+    if program.valid and math.isfinite(program.score):
+        return f"{program.score:.6g}"
+    return f"invalid ({program.evaluation.error or 'no score'})"
+
+
+def describe_program(program: Program, label: str) -> str:
+    """A parent as shown to the model: idea, code, fitness, diagnostics."""
+    lines = [f"{label}:"]
+    if program.thought:
+        lines.append(f"Idea: {program.thought}")
+    lines.append(f"```python\n{program.code.strip()}\n```")
+    lines.append(f"Fitness (higher is better): {_fitness(program)}")
+    if program.evaluation.diagnostics:
+        lines.append(f"Diagnostics: {program.evaluation.diagnostics}")
+    return "\n".join(lines)
+
+
+def eoh_messages(problem: Problem, parents: Sequence[Program], instruction: str) -> list[dict[str, str]]:
+    """An EoH prompt: task, template, parents (if any), the instruction, the answer format."""
+    parts = [problem.task.strip(), f"Template:\n```python\n{problem.function.template.strip()}\n```"]
+    if len(parents) == 1:
+        parts.append(describe_program(parents[0], "Current mechanism"))
+    else:
+        parts.extend(describe_program(p, f"Mechanism {i + 1}") for i, p in enumerate(parents))
+    parts.append(f"Instruction: {instruction.strip()}")
+    parts.append(_answer_format(problem))
+    return [system_message(problem), {"role": "user", "content": "\n\n".join(parts)}]
+
+
+_DEF_RE = r"(\bdef\s+){name}(\s*\()"
+
+
+def rename_function(code: str, old: str, new: str) -> str:
+    """Rename the definition ``def old(`` to ``def new(`` (the header only)."""
+    return re.sub(_DEF_RE.format(name=re.escape(old)), rf"\g<1>{new}\g<2>", code, count=1)
+
+
+def funsearch_messages(problem: Problem, parents: Sequence[Program]) -> list[dict[str, str]]:
+    """A FunSearch best-shot prompt: parents as ``f_v0, f_v1, ...`` (ascending score), then ``f_vK``.
+
+    ``parents`` must already be sorted by ascending score. The reply is asked
+    for under the original function name so that it can be evaluated as is.
+    """
+    name = problem.function.name
+    blocks = []
+    for i, parent in enumerate(parents):
+        header = f"# Version {i}, fitness {_fitness(parent)}"
+        if parent.evaluation.diagnostics:
+            header += f"\n# Diagnostics: {parent.evaluation.diagnostics}"
+        blocks.append(f"{header}\n{rename_function(parent.code.strip(), name, f'{name}_v{i}')}")
+    k = len(parents)
+    previous = f"{name}_v{k - 1}" if k else name
+    blocks.append(f"def {name}_v{k}(...):\n    \"\"\"Improved version of `{previous}`.\"\"\"")
+    user = "\n\n".join([
+        problem.task.strip(),
+        "Here are previous versions of the function, from worst to best:",
+        "```python\n" + "\n\n\n".join(blocks) + "\n```",
+        f"Write `{name}_v{k}`, a better version than all of them, but name it `{name}` and keep "
+        "the template's signature.",
+        _answer_format(problem),
+    ])
+    return [system_message(problem), {"role": "user", "content": user}]
+
+
+def strategy_messages(kind: str, strategies: Sequence[str]) -> list[dict[str, str]]:
+    """Ask for a new prompt strategy of ``kind`` ("exploration" or "modification"), unlike the others."""
+    listed = "\n".join(f"{i + 1}. {text.strip()}" for i, text in enumerate(strategies))
+    what = ("how to combine several parent mechanisms into a new one" if kind == "exploration"
+            else "how to change one parent mechanism to improve it")
+    user = (
+        f"An evolutionary search uses {kind} instructions that tell a model {what}. "
+        f"The instructions used so far:\n{listed}\n\n"
+        f"Write one new {kind} instruction that is as different from these as possible while "
+        "still useful. Reply with the instruction only: one or two sentences, no code."
+    )
+    return [{"role": "system", "content": "You design instructions for an evolutionary program search."},
+            {"role": "user", "content": user}]
+
+
+def clean_strategy_text(text: str, limit: int = 600) -> str:
+    """A model's strategy answer as a one-paragraph instruction (code fences and quotes removed)."""
+    text = re.sub(r"```.*?(```|$)", " ", text, flags=re.S)
+    text = " ".join(text.split()).strip().strip('"').strip()
+    return text[:limit]

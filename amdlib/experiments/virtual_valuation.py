@@ -1,0 +1,29 @@
+"""Experiment 1: rediscover Myerson's virtual valuation (notebooks/01_virtual_valuation)."""
+
+from __future__ import annotations
+
+from amdlib.pipeline.schema import Experiment, Param, search_params
+from amdlib.problems.virtual_valuation.distributions import distribution_error
+
+PARAMS: dict[str, Param] = {
+    **search_params(max_evaluations=150),
+    "distribution": Param(str, "beta(2,5)", "value distribution: uniform, bimodal or beta(a,b)", check=distribution_error),
+    "n_bidders": Param(int, 2, "number of i.i.d. bidders", min=1, max=20),
+    "n_samples": Param(int, 3000, "Monte Carlo profiles scoring each candidate (common random numbers)", min=100, max=1_000_000),
+    "holdout_samples": Param(int, 200_000, "fresh profiles re-scoring the final mechanism", min=1000, max=10_000_000),
+    "grid_size": Param(int, 2001, "bid grid on which the priority is tabulated and fixed", min=101, max=100_001),
+    "compare_methods": Param(list, ["random"], "other search methods run with the same budget, for the comparison plot", item_type=str, choices=("funsearch", "eoh", "eoh-e", "random")),
+    "audit_profiles": Param(int, 1000, "profiles in the SP/IR audit", min=10, max=100_000),
+    "audit_grid": Param(int, 201, "misreports per bidder in the SP/IR audit (grid on [0, 1])", min=11, max=10_001),
+}
+
+EXPERIMENT = Experiment(
+    name="virtual_valuation",
+    notebook="01_virtual_valuation.ipynb",
+    title="Rediscovering Myerson's virtual valuation",
+    params=PARAMS,
+    baselines="amdlib.problems.virtual_valuation.study:baselines",
+    key_metrics=("setting.distribution", "setting.n_bidders", "best.revenue", "optimum_revenue", "best.reserve", "audit.max_regret"),
+    paper_tables=None,
+    description="Single-item revenue: evolve a priority score of a bid; the monotonicity fix keeps it SP.",
+)

@@ -1,0 +1,174 @@
+"""Sweeps: many runs of one experiment, on a local process pool or a Dask cluster.
+
+A sweep file (YAML) names the experiment, base params, and what varies::
+
+    experiment: quickstart
+    base: smoke.yaml          # a params file (relative to this file) or an inline mapping
+    grid:                     # cartesian product of these values (optional)
+      method: [funsearch, eoh]
+    runs:                     # explicit variations, each merged over base (optional)
+      - {target: smooth}
+    seeds: [0, 1]             # every combination runs once per seed (optional)
+
+Every expanded run is validated before anything starts. Complete runs are
+skipped (``--force`` redoes them); failed or partial ones are redone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from amdlib.errors import UserError
+from amdlib.pipeline import runs
+from amdlib.pipeline.params import check_keys, load_yaml, validate
+from amdlib.pipeline.runner import Outcome, execute_run
+
+_SWEEP_KEYS = ("experiment", "base", "grid", "runs", "seeds", "description")
+
+
+@dataclass
+class Sweep:
+    """An expanded sweep: every run's full validated params, in a stable order."""
+
+    experiment: str
+    runs: list[dict[str, Any]]
+    source: str
+
+    def run_ids(self) -> list[str]:
+        return [runs.run_id(self.experiment, p) for p in self.runs]
+
+
+def _base(spec: Any, sweep_path: Path) -> tuple[dict[str, Any], str]:
+    """Base params from a file name (relative to the sweep file or params/<exp>/) or a mapping."""
+    if spec is None:
+        return {}, str(sweep_path)
+    if isinstance(spec, dict):
+        return dict(spec), f"{sweep_path} (base)"
+    if not isinstance(spec, str):
+        raise UserError(f"{sweep_path}: base: expected a params file name or a mapping, got {spec!r}")
+    path = Path(spec)
+    if not path.is_absolute():
+        path = sweep_path.parent / path
+    return load_yaml(path), str(path)
+
+
+def _grid(spec: Any, sweep_path: Path) -> list[dict[str, Any]]:
+    if spec is None:
+        return [{}]
+    if not isinstance(spec, dict) or not all(isinstance(v, list) and v for v in spec.values()):
+        raise UserError(f"{sweep_path}: grid: expected a mapping of key: [non-empty list of values]")
+    keys = list(spec)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(spec[k] for k in keys))]
+
+
+def _listed(spec: Any, name: str, sweep_path: Path, item: type) -> list[Any]:
+    if not isinstance(spec, list) or not spec or not all(isinstance(x, item) and not isinstance(x, bool) for x in spec):
+        raise UserError(f"{sweep_path}: {name}: expected a non-empty list of {'mappings' if item is dict else 'integers'}")
+    return spec
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read, expand and validate a sweep file; any problem is a one-line UserError."""
+    from amdlib.experiments import get
+
+    sweep_path = Path(path)
+    spec = load_yaml(sweep_path)
+    unknown = [k for k in spec if k not in _SWEEP_KEYS]
+    if unknown:
+        raise UserError(f"{sweep_path}: unknown sweep key '{unknown[0]}'; allowed: {', '.join(_SWEEP_KEYS)}")
+    if not isinstance(spec.get("experiment"), str):
+        raise UserError(f"{sweep_path}: experiment: expected an experiment name (see `amd list`)")
+    exp = get(spec["experiment"])
+    base, base_source = _base(spec.get("base"), sweep_path)
+    validate(exp, base, base_source)
+    grid = _grid(spec.get("grid"), sweep_path)
+    check_keys(exp, grid[0], f"{sweep_path}: grid")
+    variations = _listed(spec["runs"], "runs", sweep_path, dict) if "runs" in spec else [{}]
+    seeds = _listed(spec["seeds"], "seeds", sweep_path, int) if "seeds" in spec else [None]
+    expanded: dict[str, dict[str, Any]] = {}
+    for i, (variation, combo, seed) in enumerate(itertools.product(variations, grid, seeds)):
+        values = {**base, **combo, **variation, **({} if seed is None else {"seed": seed})}
+        params = validate(exp, values, f"{sweep_path}: run {i + 1}")
+        expanded.setdefault(runs.run_id(exp.name, params), params)  # identical runs collapse
+    return Sweep(exp.name, list(expanded.values()), str(sweep_path))
+
+
+Backend = tuple[Callable[..., Future], Callable[[list[Future]], Iterable[Future]], Callable[[], None]]
+
+
+def _local_pool(jobs: int) -> Backend:
+    """A spawn-based process pool (kernels and ZMQ do not survive fork well): submit, as_completed, close."""
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    return pool.submit, as_completed, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask(address: str) -> Backend:
+    """An existing Dask cluster; each run is one task (``pure=False``: never cached)."""
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as err:  # dask[distributed] is a dependency; say so plainly if missing
+        raise UserError(f"--scheduler needs dask.distributed: {err}") from None
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, TimeoutError) as err:
+        raise UserError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+
+    def submit(fn: Callable[..., Any], *args: Any) -> Future:
+        return client.submit(fn, *args, pure=False)
+
+    return submit, dask_completed, client.close
+
+
+def run_sweep(
+    sweep: Sweep,
+    root: Path,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    force: bool = False,
+    only: Iterable[str] = (),
+    report: Callable[[Outcome], None] | None = None,
+    progress: bool = True,
+) -> list[Outcome]:
+    """Run every pending run of ``sweep``; returns one outcome per run, in sweep order."""
+    from tqdm.auto import tqdm
+
+    wanted = set(only)
+    unknown = wanted - set(sweep.run_ids())
+    if unknown:
+        raise UserError(f"--only: no run {sorted(unknown)[0]} in {sweep.source}; see `amd sweep {sweep.source} --dry-run`")
+    outcomes: dict[str, Outcome] = {}
+    pending: list[dict[str, Any]] = []
+    for rid, params in zip(sweep.run_ids(), sweep.runs):
+        if wanted and rid not in wanted:
+            continue
+        if not force and runs.is_complete(runs.run_dir(root, sweep.experiment, rid)):
+            outcomes[rid] = Outcome(sweep.experiment, rid, "skipped", str(runs.run_dir(root, sweep.experiment, rid)), params=params)
+        else:
+            pending.append(params)
+    bar = tqdm(total=len(outcomes) + len(pending), initial=len(outcomes), desc=sweep.experiment, unit="run", disable=not progress)
+    for done in outcomes.values():
+        report and report(done)
+    args = [(sweep.experiment, p, str(root), force, sweep.source) for p in pending]
+    if pending and scheduler is None and jobs <= 1:
+        finished: Iterable[Outcome] = (execute_run(*a) for a in args)  # in-process: no pool start-up cost
+        close: Callable[[], None] = lambda: None
+    elif pending:
+        submit, completed, close = _dask(scheduler) if scheduler else _local_pool(jobs)
+        finished = (f.result() for f in completed([submit(execute_run, *a) for a in args]))
+    else:
+        finished, close = (), lambda: None
+    try:
+        for outcome in finished:
+            outcomes[outcome.run_id] = outcome
+            bar.update(1)
+            report and report(outcome)
+    finally:
+        close()
+        bar.close()
+    order = {rid: i for i, rid in enumerate(sweep.run_ids())}
+    return sorted(outcomes.values(), key=lambda o: order[o.run_id])

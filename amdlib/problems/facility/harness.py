@@ -1,0 +1,72 @@
+"""The sandbox side: call a candidate mechanism on truthful and misreported profiles.
+
+Runs inside the sandbox worker with the untrusted candidate, so it imports numpy
+only. Two call conventions: ``vectorized`` (``fn(peaks (B, n), weights (n,), K)
+-> (B, K)``, the default) and ``per_profile`` (``fn(peaks (n,), weights, K) ->
+(K,)``, looped here).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+#: Rows re-run one at a time to catch candidates that mix profiles of a batch.
+CONSISTENCY_ROWS = 4
+#: Largest batch handed to a vectorised candidate in one call (bounds its memory).
+CHUNK = 50_000
+
+
+def deviation_profiles(peaks: np.ndarray, misreports: np.ndarray) -> np.ndarray:
+    """Profiles where exactly one agent misreports, shape (n * M * B, n), ordered (agent, misreport, profile).
+
+    Row ``(i * M + j) * B + b`` is ``peaks[b]`` with entry i replaced by ``misreports[b, j, i]``.
+    """
+    b, m, n = misreports.shape
+    dev = np.broadcast_to(peaks[None, None, :, :], (n, m, b, n)).copy()
+    agents = np.arange(n)
+    # dev[i, j, b, i] = misreports[b, j, i]
+    dev[agents, :, :, agents] = np.transpose(misreports, (2, 1, 0))
+    return dev.reshape(n * m * b, n)
+
+
+def per_profile(fn: Callable) -> Callable:
+    """Adapt a one-profile mechanism ``fn(peaks (n,), weights, K) -> (K,)`` to a batch."""
+
+    def batched(peaks: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+        rows = [np.asarray(fn(p.copy(), weights.copy(), k), dtype=float).reshape(-1) for p in peaks]
+        return np.stack(rows) if rows else np.zeros((0, k))
+
+    return batched
+
+
+def _call(fn: Callable, peaks: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Call in chunks on copies (a candidate must not alter the payload) and coerce to (B, K) floats."""
+    parts = []
+    for start in range(0, peaks.shape[0], CHUNK):
+        chunk = np.array(peaks[start : start + CHUNK], dtype=float)
+        out = np.asarray(fn(chunk, weights.copy(), k), dtype=float)
+        if out.ndim == 1 and out.shape[0] == chunk.shape[0] and k == 1:
+            out = out[:, None]  # a (B,) answer for one facility
+        try:  # (K,) or a scalar: the same locations for every profile
+            parts.append(np.broadcast_to(out, (chunk.shape[0], k)))
+        except ValueError:
+            raise ValueError(f"mechanism returned shape {out.shape}; expected ({chunk.shape[0]}, {k})") from None
+    return np.concatenate(parts, axis=0) if parts else np.zeros((0, k))
+
+
+def harness(fn: Callable, payload: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Locations on the truthful profiles (``loc``, (B, K)), on every one-agent deviation
+    (``loc_dev``, (n*M*B, K)) and on the first rows run alone (``loc_single``)."""
+    peaks = np.asarray(payload["peaks"], dtype=float)
+    misreports = np.asarray(payload["misreports"], dtype=float)
+    weights = np.asarray(payload["weights"], dtype=float)
+    k = int(np.asarray(payload["K"]).reshape(-1)[0])
+    if int(np.asarray(payload.get("per_profile", np.zeros(1))).reshape(-1)[0]):
+        fn = per_profile(fn)
+    loc = _call(fn, peaks, weights, k)
+    loc_dev = _call(fn, deviation_profiles(peaks, misreports), weights, k)
+    rows = min(CONSISTENCY_ROWS, peaks.shape[0])
+    single = [_call(fn, peaks[r : r + 1], weights, k).reshape(-1) for r in range(rows)]
+    return {"loc": loc, "loc_dev": loc_dev, "loc_single": np.asarray(single, dtype=float)}

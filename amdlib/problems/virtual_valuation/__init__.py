@@ -1,0 +1,1 @@
+"""Experiment 1: single-item revenue, rediscovering Myerson's virtual valuation."""

@@ -1,0 +1,47 @@
+"""Shared fixtures: the real `amd` command in a subprocess, scratch outputs roots, YAML files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+AMD = Path(sys.executable).with_name("amd")
+
+
+def amd_env(outputs: Path | None = None) -> dict[str, str]:
+    """Environment for child commands: no inherited outputs root or Agg backend surprises."""
+    env = dict(os.environ)
+    env.pop("AMDLIB_NO_WRITE", None)
+    if outputs is not None:
+        env["AMDLIB_OUTPUTS"] = str(outputs)
+    return env
+
+
+@pytest.fixture
+def amd() -> Callable[..., subprocess.CompletedProcess]:
+    """Run ``amd ARGS...`` (the installed console script) and capture its output."""
+
+    def run(*args: str, outputs: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+        cmd = [str(AMD) if AMD.exists() else sys.executable, *([] if AMD.exists() else ["-m", "amdlib"]), *args]
+        return subprocess.run(cmd, cwd=REPO, env=amd_env(outputs), capture_output=True, text=True, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[[str, object], Path]:
+    """Write a YAML file (a dict, or raw text) under tmp_path and return its path."""
+
+    def write(name: str, content: object) -> Path:
+        path = tmp_path / name
+        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content), encoding="utf-8")
+        return path
+
+    return write
