@@ -24,15 +24,30 @@ def amd_env(outputs: Path | None = None) -> dict[str, str]:
     return env
 
 
+def amd_argv(*args: str) -> list[str]:
+    """The command line of ``amd ARGS...`` (the installed console script)."""
+    return [str(AMD), *args] if AMD.exists() else [sys.executable, "-m", "amdlib", *args]
+
+
 @pytest.fixture
 def amd() -> Callable[..., subprocess.CompletedProcess]:
-    """Run ``amd ARGS...`` (the installed console script) and capture its output."""
+    """Run ``amd ARGS...`` and capture its output."""
 
     def run(*args: str, outputs: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-        cmd = [str(AMD) if AMD.exists() else sys.executable, *([] if AMD.exists() else ["-m", "amdlib"]), *args]
-        return subprocess.run(cmd, cwd=REPO, env=amd_env(outputs), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(amd_argv(*args), cwd=REPO, env=amd_env(outputs), capture_output=True, text=True, timeout=timeout)
 
     return run
+
+
+@pytest.fixture
+def amd_popen() -> Callable[..., subprocess.Popen]:
+    """Start ``amd ARGS...`` in its own session (so a test can kill it with its kernels)."""
+
+    def start(*args: str, outputs: Path | None = None) -> subprocess.Popen:
+        return subprocess.Popen(amd_argv(*args), cwd=REPO, env=amd_env(outputs), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+
+    return start
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ _FENCE = re.compile(r"^[ \t]*(?:```|~~~)[^\n]*\n(.*?)(?:^[ \t]*(?:```|~~~)[^\n]*
 _CODE_START = re.compile(r"^(?:async\s+def|def|import|from\s+[\w.]+\s+import|class|@\w)\b")
 _CODE_LIKE = re.compile(r"^\s*(?:def\s+\w+\s*\(|import\s+\w|from\s+[\w.]+\s+import|return\b"
                         r"|\w+\s*=\s*lambda\b)", re.M)
+_BLOCK_HEADER = re.compile(r"^\s*(?:class|def|async\s+def|if|elif|else|for|while|with|try|except"
+                           r"|finally)\b.*:\s*(?:#.*)?$")
 # Syntax errors that mean "the text stops in the middle of something".
 _EOF_HINTS = ("was never closed", "unexpected EOF", "EOF while", "expected an indented block",
               "unterminated")
@@ -50,9 +52,11 @@ def locate(text: str) -> Located:
     outside = _FENCE.sub("\n", text) if fenced else text
     chunks = [(c, True) for c in fenced] + [(outside, False)]
     chunks = [(textwrap.dedent(c.expandtabs(4)).rstrip(), f) for c, f in chunks if c.strip()]
+    saw_code = False
     for chunk, is_fenced in chunks:
         if not is_fenced and not _CODE_LIKE.search(chunk):
             continue
+        saw_code = True
         module, err = _salvage(chunk)
         if module is not None and _has_function(module):
             out.modules.append(module)
@@ -60,8 +64,7 @@ def locate(text: str) -> Located:
         elif err and not out.reason:
             out.reason = err
     if not out.modules and not out.reason:
-        out.reason = "no code found" if not any(_CODE_LIKE.search(c) for c, _ in chunks) else \
-            "no function definition"
+        out.reason = "no function definition" if saw_code else "no code found"
     return out
 
 
@@ -78,17 +81,45 @@ def _salvage(chunk: str) -> tuple[ast.Module | None, str]:
     the first syntax error)``.
     """
     lines = chunk.split("\n")
-    starts = [0] + [i for i, line in enumerate(lines) if i and _CODE_START.match(line)]
+    starts = [0] + [i for i, line in enumerate(lines) if i and _CODE_START.match(line.lstrip())
+                    and (line[:1].strip() or not _inside_block(lines, i))]
     first_err = ""
     parsed: ast.Module | None = None
     for start in starts:
-        module, err = _parse_prefix(lines[start:])
-        if err and not first_err:
-            first_err = err if start == 0 else _shift(err, start)
+        module, err = _parse_prefix(_block(lines, start))
+        err = _shift(err, start) if err else ""
+        if err and _line_of(err) > _line_of(first_err):  # the attempt that got furthest
+            first_err = err
         if module is not None and _has_function(module):
-            return module, (_shift(err, start) if err else "")
+            return module, err
         parsed = parsed or module
     return parsed, first_err
+
+
+def _inside_block(lines: list[str], i: int) -> bool:
+    """True when indented line ``i`` belongs to a Python block (a method, a nested def)."""
+    above = [line for line in lines[:i] if line.strip()]
+    return bool(above) and bool(_BLOCK_HEADER.match(above[-1])) or \
+        any(_BLOCK_HEADER.match(line) and len(line) - len(line.lstrip()) <
+            len(lines[i]) - len(lines[i].lstrip()) for line in above)
+
+
+def _block(lines: list[str], start: int) -> list[str]:
+    """Lines from ``start``; for an indented start (code inside prose), its dedented block."""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    if indent == 0:
+        return lines[start:]
+    out = []
+    for line in lines[start:]:
+        if line.strip() and len(line) - len(line.lstrip()) < indent:
+            break
+        out.append(line[indent:])
+    return out
+
+
+def _line_of(err: str) -> int:
+    m = re.match(r"syntax error at line (\d+)", err)
+    return int(m.group(1)) if m else 0
 
 
 def _shift(err: str, by: int) -> str:

@@ -10,6 +10,7 @@ PARAMS: dict[str, Param] = {
     "distribution": Param(str, "beta(2,5)", "value distribution: uniform, bimodal or beta(a,b)", check=distribution_error),
     "n_bidders": Param(int, 2, "number of i.i.d. bidders", min=1, max=20),
     "n_samples": Param(int, 3000, "Monte Carlo profiles scoring each candidate (common random numbers)", min=100, max=1_000_000),
+    "sampling": Param(str, "qmc", "search sample design: qmc (scrambled Sobol') or mc (i.i.d.)", choices=("qmc", "mc")),
     "holdout_samples": Param(int, 200_000, "fresh profiles re-scoring the final mechanism", min=1000, max=10_000_000),
     "grid_size": Param(int, 2001, "bid grid on which the priority is tabulated and fixed", min=101, max=100_001),
     "compare_methods": Param(list, ["random"], "other search methods run with the same budget, for the comparison plot", item_type=str, choices=("funsearch", "eoh", "eoh-e", "random")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -112,11 +113,24 @@ class LocalServer:
                 self.stop()
                 raise UserError(f"the local LLM server exited with code {self.process.returncode}: {tail}")
             if _answers(self.base_url + "/models"):
+                self._warm_up(max(5.0, timeout_s - (time.monotonic() - start)))
                 self.startup_s = time.monotonic() - start
                 return
             time.sleep(0.2)
         self.stop()
         raise UserError(f"the local LLM server did not answer at {self.base_url} within {timeout_s:.0f}s")
+
+    def _warm_up(self, timeout_s: float) -> None:
+        """One 1-token completion: the first one is several times slower than the rest."""
+        body = json.dumps({"model": self.model, "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]})
+        request = urllib.request.Request(
+            self.base_url + "/chat/completions", body.encode(), {"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s):
+                pass
+        except (urllib.error.URLError, OSError):
+            pass  # not fatal: the real requests will say what is wrong
 
     def stop(self) -> None:
         """Terminate the server's process group (SIGTERM, then SIGKILL)."""

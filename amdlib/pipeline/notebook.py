@@ -50,8 +50,11 @@ def seed_everything(seed: int) -> None:
 
 
 def _default_progress() -> Callable[..., Any]:
-    from tqdm.auto import tqdm
+    import warnings
 
+    with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then falls back to text bars
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
     return tqdm
 
 
@@ -71,30 +74,27 @@ class RunContext:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def save_figure(self, fig: Any, name: str) -> Path | None:
+    def save_figure(self, fig: Any, name: str) -> None:
         """Write ``figures/<name>.png`` into the run dir (if any); the figure still shows inline."""
         path = self._target("figures", f"{name}.png")
-        if path is None:
-            return None
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, dpi=FIGURE_DPI, bbox_inches="tight", format="png")
-        os.replace(tmp, path)
-        return path
+        if path is not None:
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, dpi=FIGURE_DPI, bbox_inches="tight", format="png")
+            os.replace(tmp, path)
 
-    def write_results(self, results: Mapping[str, Any], searches: Mapping[str, Any] | None = None) -> Path | None:
+    def write_results(self, results: Mapping[str, Any], searches: Mapping[str, Any] | None = None) -> None:
         """Write ``results.json`` (and ``ledger.json`` with the searches' LLM ledgers).
 
         ``results`` must hold only values computed by the run (no wall-clock
-        times): it is compared across reruns. Returns the path written, or None.
+        times): it is compared across reruns. Nothing is written by hand or under nbval.
         """
         path = self._target("results.json")
         if path is None:
-            return None
+            return
         if searches:
             ledgers = {name: getattr(res, "ledger", None) or {} for name, res in searches.items()}
             write_json(path.with_name("ledger.json"), ledgers)
         write_json(path, {"experiment": self.experiment.name, **dict(results)})
-        return path
 
 
 def start(experiment: str | Experiment, namespace: Mapping[str, Any]) -> RunContext:

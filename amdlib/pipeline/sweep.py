@@ -114,7 +114,7 @@ def _dask(address: str) -> Backend:
     except ImportError as err:  # dask[distributed] is a dependency; say so plainly if missing
         raise UserError(f"--scheduler needs dask.distributed: {err}") from None
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout="10s")
     except (OSError, TimeoutError) as err:
         raise UserError(f"cannot reach the Dask scheduler at {address}: {err}") from None
 
@@ -150,18 +150,17 @@ def run_sweep(
             outcomes[rid] = Outcome(sweep.experiment, rid, "skipped", str(runs.run_dir(root, sweep.experiment, rid)), params=params)
         else:
             pending.append(params)
-    bar = tqdm(total=len(outcomes) + len(pending), initial=len(outcomes), desc=sweep.experiment, unit="run", disable=not progress)
-    for done in outcomes.values():
-        report and report(done)
     args = [(sweep.experiment, p, str(root), force, sweep.source) for p in pending]
+    finished: Iterable[Outcome] = ()
+    close: Callable[[], None] = lambda: None
     if pending and scheduler is None and jobs <= 1:
-        finished: Iterable[Outcome] = (execute_run(*a) for a in args)  # in-process: no pool start-up cost
-        close: Callable[[], None] = lambda: None
-    elif pending:
+        finished = (execute_run(*a) for a in args)  # in-process: no pool start-up cost
+    elif pending:  # connect before drawing progress, so a bad address is a clean one-line error
         submit, completed, close = _dask(scheduler) if scheduler else _local_pool(jobs)
         finished = (f.result() for f in completed([submit(execute_run, *a) for a in args]))
-    else:
-        finished, close = (), lambda: None
+    bar = tqdm(total=len(outcomes) + len(pending), initial=len(outcomes), desc=sweep.experiment, unit="run", disable=not progress)
+    for done in list(outcomes.values()):
+        report and report(done)
     try:
         for outcome in finished:
             outcomes[outcome.run_id] = outcome

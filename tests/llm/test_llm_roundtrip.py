@@ -16,11 +16,13 @@ from amdlib.problems.toy import ToyProblem
 
 pytestmark = pytest.mark.llm
 
+BUDGET = 4
+
 
 @pytest.fixture(scope="module")
 def local_llm():
     start = time.monotonic()
-    with start_server(n_threads=2) as server:
+    with start_server() as server:
         print(f"\nSmolLM2 server ready in {time.monotonic() - start:.2f}s at {server.base_url}")
         yield server
 
@@ -33,16 +35,18 @@ def comparable(result) -> str:
     return json.dumps({"result": data, "history": [p.to_dict() for p in result.history]}, sort_keys=True)
 
 
-@pytest.mark.parametrize("method", ["eoh", "random"])
-def test_record_then_replay_is_identical(local_llm, tmp_path, monkeypatch, method: str) -> None:
+def test_record_then_replay_is_identical(local_llm, tmp_path, monkeypatch) -> None:
+    # EoH: later prompts show earlier programs, so the replay must follow the same evolution.
+    # Kept tiny: on a busy 2-core machine each new prompt costs seconds of prompt processing.
+    method = "eoh"
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_MODEL", raising=False)
     cassette = tmp_path / f"{method}.jsonl"
-    # The budget (6 calls) ends the run inside a concurrent batch of 4.
+    # The budget (4 calls: 2 initial, 2 evolved) ends the run inside a concurrent batch.
     config = SearchConfig(
         method=method, proposer="openai", max_evaluations=12, pop_size=2, batch_size=4, seed=3,
-        base_url=local_llm.base_url, temperature=0.8, max_llm_calls=6, cassette=str(cassette),
+        base_url=local_llm.base_url, temperature=0.8, max_llm_calls=BUDGET, cassette=str(cassette),
         workers=1, concurrency=2,
     )
     problem = ToyProblem()
@@ -56,12 +60,12 @@ def test_record_then_replay_is_identical(local_llm, tmp_path, monkeypatch, metho
     ledger = live.ledger
     print(f"\n{method}: {ledger['calls']} completions, {ledger['completion_tokens']} tokens, "
           f"{ledger['seconds'] / max(1, ledger['calls']):.2f}s per completion, run {seconds:.1f}s")
-    assert ledger["calls"] == 6 and ledger["model"] == local_llm.model
+    assert ledger["calls"] == BUDGET and ledger["model"] == local_llm.model
     assert ledger["completion_tokens"] > 0 and ledger["cost_usd"] == 0.0
     assert live.stats["stopped"] == "budget"
     lines = [json.loads(line) for line in cassette.read_text(encoding="utf-8").splitlines()]
-    assert sum(e["key"] != "budget-exhausted" for e in lines) == 6
-    assert all(e["params"]["max_tokens"] == 200 for e in lines)
+    assert sum(e["key"] != "budget-exhausted" for e in lines) == BUDGET
+    assert all(e["params"]["max_tokens"] == 200 for e in lines if e["key"] != "budget-exhausted")
 
     # Replay: no endpoint (a dead URL), no key; the same evolution bit for bit.
     replay_config = dataclasses.replace(config, proposer="replay", base_url="http://127.0.0.1:9/v1")
@@ -70,4 +74,4 @@ def test_record_then_replay_is_identical(local_llm, tmp_path, monkeypatch, metho
     assert replayed.best.score == live.best.score
     assert comparable(replayed) == comparable(live)
     assert replayed.ledger["source"] == "replay"
-    assert (replayed.ledger["calls"], replayed.ledger["completion_tokens"]) == (6, ledger["completion_tokens"])
+    assert (replayed.ledger["calls"], replayed.ledger["completion_tokens"]) == (BUDGET, ledger["completion_tokens"])

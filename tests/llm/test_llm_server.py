@@ -25,7 +25,7 @@ def test_find_model_locates_the_bundled_gguf() -> None:
 
 
 def test_server_answers_and_is_killed_on_exit() -> None:
-    with llm_server.start_server(n_threads=2) as srv:
+    with llm_server.start_server() as srv:
         assert srv.base_url.startswith("http://127.0.0.1:") and srv.base_url.endswith("/v1")
         with urllib.request.urlopen(srv.base_url + "/models", timeout=5) as response:
             ids = [m["id"] for m in json.load(response)["data"]]

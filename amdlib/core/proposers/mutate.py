@@ -187,6 +187,20 @@ def perturb_constant(kit: Kit, func: ast.FunctionDef) -> str | None:
     return f"change constant {old:.6g} to {float(f'{new:.6g}'):.6g}"
 
 
+def jiggle_constants(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Perturb all numeric literals together at one small relative scale (follows valleys)."""
+    consts = [s for s in sites(func) if numeric_value(s.node) is not None
+              and not (isinstance(s.parent, ast.UnaryOp) and isinstance(s.parent.op, ast.USub))]
+    if len(consts) < 2:
+        return perturb_constant(kit, func)
+    scale = 10.0 ** kit.rng.uniform(-4.0, -0.5)
+    for site in consts:
+        old = numeric_value(site.node)
+        noise = scale * kit.rng.standard_normal()
+        site.replace(const(old * (1.0 + noise) if old else noise))
+    return f"adjust all {len(consts)} constants by about {scale:.2g} (relative)"
+
+
 def introduce_constant(kit: Kit, func: ast.FunctionDef) -> str | None:
     """Scale or shift a subexpression by a new constant close to the identity."""
     site = _pick_site(kit, func)
@@ -232,9 +246,12 @@ def wrap(kit: Kit, func: ast.FunctionDef) -> str | None:
     if site is None:
         return None
     piece = atom(kit, func)
-    if numeric_value(piece) is None and kit.rng.random() < 0.6:
-        piece = ast.BinOp(left=const(kit.constant() or 0.5), op=ast.Mult(), right=piece)
     op = kit.pick(list(_BINOPS))()
+    if numeric_value(piece) is None and kit.rng.random() < 0.6:
+        # A scaled piece; a small scale under + or - makes a near-neutral step to tune later.
+        small = isinstance(op, (ast.Add, ast.Sub)) and kit.rng.random() < 0.5
+        scale = 10.0 ** kit.rng.uniform(-2.0, 0.0) if small else (kit.constant() or 0.5)
+        piece = ast.BinOp(left=const(scale), op=ast.Mult(), right=piece)
     before = show(site.node, 32)
     pair = (site.node, piece) if kit.rng.random() < 0.75 else (piece, site.node)
     site.replace(ast.BinOp(left=pair[0], op=op, right=pair[1]))
@@ -244,7 +261,7 @@ def wrap(kit: Kit, func: ast.FunctionDef) -> str | None:
 def apply_function(kit: Kit, func: ast.FunctionDef) -> str | None:
     """Wrap a subexpression in a unary function (clip, abs, square, negate, ...)."""
     site = _pick_site(kit, func)
-    if site is None:
+    if site is None or numeric_value(site.node) is not None:
         return None
     x = ast.unparse(site.node)
     np_ = kit.numpy_name
@@ -304,7 +321,7 @@ def insert_statement(kit: Kit, func: ast.FunctionDef) -> str | None:
 
 Operator = Callable[[Kit, ast.FunctionDef], "str | None"]
 OPERATORS: dict[str, Operator] = {
-    "constant": perturb_constant, "introduce": introduce_constant, "swap": swap_operator,
+    "constant": perturb_constant, "jiggle": jiggle_constants, "introduce": introduce_constant, "swap": swap_operator,
     "replace": replace_subtree, "wrap": wrap, "function": apply_function,
     "delete": delete_term, "insert": insert_statement,
 }
@@ -344,6 +361,24 @@ def _fold_pair(node: ast.BinOp) -> ast.expr | None:
     return None
 
 
+_PURE = {"abs": abs, "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log1p": math.log1p,
+         "maximum": max, "minimum": min, "max": max, "min": min}
+
+
+def _fold_call(node: ast.Call) -> ast.expr | None:
+    """``np.sqrt(4.0) -> 2.0`` and the like, for a few pure functions of literals."""
+    fname = node.func.attr if isinstance(node.func, ast.Attribute) else \
+        node.func.id if isinstance(node.func, ast.Name) else None
+    values = [numeric_value(a) for a in node.args]
+    if fname not in _PURE or node.keywords or not values or None in values:
+        return None
+    try:
+        value = float(_PURE[fname](*values))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return const(value) if math.isfinite(value) else None
+
+
 def fold_constants(func: ast.FunctionDef) -> None:
     """Simplify literal arithmetic so constants stay single, tunable leaves.
 
@@ -355,8 +390,8 @@ def fold_constants(func: ast.FunctionDef) -> None:
         changed = False
         for site in reversed(sites(func)):  # children before parents
             node = site.node
-            while isinstance(node, ast.BinOp):
-                simpler = _fold_pair(node)
+            while isinstance(node, (ast.BinOp, ast.Call)):
+                simpler = _fold_pair(node) if isinstance(node, ast.BinOp) else _fold_call(node)
                 if simpler is None:
                     break
                 site.replace(simpler)

@@ -26,9 +26,9 @@ from amdlib.core.proposers.mutate import Kit
 # Operator mixes (weights) per request kind; tuned on the toy regression in the tests.
 _MIXES: dict[str, dict[str, float]] = {
     "init": {"replace": 0.35, "wrap": 0.35, "insert": 0.1, "function": 0.08, "constant": 0.12},
-    "mutate": {"constant": 0.30, "wrap": 0.17, "replace": 0.13, "swap": 0.07, "delete": 0.12,
+    "mutate": {"constant": 0.20, "jiggle": 0.12, "wrap": 0.17, "replace": 0.13, "swap": 0.07, "delete": 0.12,
                "function": 0.04, "insert": 0.05, "introduce": 0.12},
-    "params": {"constant": 0.75, "introduce": 0.2, "swap": 0.05},
+    "params": {"constant": 0.5, "jiggle": 0.3, "introduce": 0.15, "swap": 0.05},
 }
 _CROSS = frozenset({"e1", "e2", "crossover"})
 _INIT = frozenset({"init", "random"})

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from amdlib.core.sandbox import codec, jail
-from amdlib.core.sandbox.policy import BASE_MODULES, check_policy, module_allowed
+from amdlib.core.sandbox.policy import BASE_MODULES, DENIED_ATTRIBUTES, check_policy
 
 #: numpy subpackages loaded up front (nothing can be imported after start).
 NUMPY_EXTRAS = ("numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomial", "numpy.ma",
@@ -54,13 +54,23 @@ def _quiet_print(*_args: Any, **_kwargs: Any) -> None:
 
 
 def _guarded_import(allowed: tuple[str, ...]) -> Callable[..., Any]:
+    """``__import__`` for candidates: already-loaded modules of allowed packages only.
+
+    C code called from a candidate frame (numpy's ``.sum()`` importing
+    ``numpy._core._methods``) imports through the candidate's builtins too, so
+    private submodules of an allowed package pass here; the AST policy keeps
+    candidates themselves from naming them.
+    """
+    roots = {m.partition(".")[0] for m in (*BASE_MODULES, *allowed)}
+
     def guarded(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
-        if level != 0 or not isinstance(name, str) or not module_allowed(name, allowed):
+        parts = name.split(".") if isinstance(name, str) else [""]
+        if level != 0 or parts[0] not in roots or any(p in DENIED_ATTRIBUTES for p in parts):
             raise ImportError(f"import of '{name}' is not allowed")
         module = sys.modules.get(name)
         if module is None:
             raise ImportError(f"module '{name}' is not available in the sandbox")
-        return module if fromlist else sys.modules[name.partition(".")[0]]
+        return module if fromlist else sys.modules[parts[0]]
 
     return guarded
 

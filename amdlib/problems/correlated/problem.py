@@ -56,12 +56,10 @@ SEED_PROGRAM = "import numpy as np\n\n\n" + TEMPLATE + "    return np.zeros_like
 
 GRAMMAR = Grammar(
     expressions=(
-        "bid", "other_bid", "bid - other_bid", "2 * bid - 1", "bid - step * p_above / p_same",
-        "np.minimum(bid, other_bid)", "np.maximum(bid, other_bid)", "p_same", "p_above",
-        "(np.minimum(bid, other_bid) < 0.2)", "(other_bid < 0.2)", "(bid >= 0.55)",
-        "bid - 0.55", "bid - 0.3",
+        "bid", "other_bid", "bid - other_bid", "2 * bid - 1", "bid - step * p_above / p_same", "p_same",
+        "np.minimum(bid, other_bid)", "(np.minimum(bid, other_bid) < 0.2)", "bid - 0.3",
     ),
-    constants=(0.0, 0.2, 0.3, 0.5, 0.55, 1.0, 2.0),
+    constants=(0.0, 0.2, 0.3, 0.5, 1.0, 2.0),
     statements=("low = np.minimum(bid, other_bid) < 0.2",),
 )
 

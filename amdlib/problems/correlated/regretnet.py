@@ -28,11 +28,12 @@ from amdlib.problems.correlated.distribution import GridLaw
 class RegretNetConfig:
     """Network size and training schedule (defaults train in seconds on a CPU)."""
 
-    hidden: int = 64
+    hidden: int = 32
     layers: int = 2
-    steps: int = 1500
+    steps: int = 1000
     lr: float = 0.005
-    penalty: float = 5.0  # augmented Lagrangian coefficient c
+    penalty: float = 5.0  # augmented Lagrangian coefficient c at the start
+    penalty_growth: float = 1.1  # c is multiplied by this at every multiplier update
     update_every: int = 25  # steps between Lagrange multiplier updates
     seed: int = 0
 
@@ -120,6 +121,7 @@ def train(law: GridLaw, config: RegretNetConfig = RegretNetConfig(),
         pmf = torch.tensor(law.pmf, dtype=torch.float64)
         v = torch.tensor(law.values, dtype=torch.float64)
         lam = torch.zeros(2, dtype=torch.float64)
+        c = config.penalty
         curve: list[tuple[int, float, float]] = []
         steps = range(config.steps) if progress is None else progress(range(config.steps), desc="RegretNet")
         for step in steps:
@@ -127,13 +129,14 @@ def train(law: GridLaw, config: RegretNetConfig = RegretNetConfig(),
             x1, x2, p1, p2 = (t.reshape(g, g) for t in (x[:, 0], x[:, 1], p[:, 0], p[:, 1]))
             revenue = torch.sum(pmf * (p1 + p2))
             rgt = torch.stack([torch.sum(pmf * _regret(x1, p1, v)), torch.sum(pmf * _regret(x2.T, p2.T, v).T)])
-            loss = -revenue + torch.sum(lam * rgt) + 0.5 * config.penalty * torch.sum(rgt**2)
+            loss = -revenue + torch.sum(lam * rgt) + 0.5 * c * torch.sum(rgt**2)
             opt.zero_grad()
             loss.backward()
             opt.step()
             if (step + 1) % config.update_every == 0:
-                lam = lam + config.penalty * rgt.detach()
-                curve.append((step + 1, float(revenue), float(rgt.sum())))
+                lam = lam + c * rgt.detach()
+                c *= config.penalty_growth
+                curve.append((step + 1, float(revenue.detach()), float(rgt.detach().sum())))
     finally:
         torch.set_num_threads(threads)
     t, rev, checks = evaluate(model, law)

@@ -45,6 +45,23 @@ class ValueDistribution:
             out[mask] = rng.beta(a, b, size=int(mask.sum()))
         return out
 
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF by interpolation on a fine grid (works for mixtures too)."""
+        grid = np.linspace(0.0, 1.0, 100_001)
+        cdf = self.cdf(grid)
+        keep = np.concatenate([[True], np.diff(cdf) > 0])  # strictly increasing for np.interp
+        return np.interp(u, cdf[keep], grid[keep])
+
+    def quasi_sample(self, seed: int, count: int, dims: int) -> np.ndarray:
+        """A scrambled Sobol' design pushed through the inverse CDF: ``count`` profiles
+        that cover the value space far more evenly than i.i.d. draws (less noise for
+        the same number of samples)."""
+        from scipy.stats import qmc
+
+        m = max(1, int(np.ceil(np.log2(count))))
+        u = qmc.Sobol(dims, scramble=True, seed=np.random.default_rng([seed, 7])).random_base2(m)[:count]
+        return self.ppf(u)
+
     def virtual_value(self, v: np.ndarray) -> np.ndarray:
         """Myerson's virtual value v - (1 - F(v)) / f(v) (not ironed)."""
         v = np.asarray(v, dtype=float)

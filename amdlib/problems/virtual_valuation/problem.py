@@ -3,8 +3,9 @@
 The proposer writes ``priority(bid, cdf, pdf)``, vectorised over numpy arrays.
 The sandbox harness tabulates it on an interior bid grid; the parent applies
 the monotonicity fix and scores the fixed auction's revenue by Monte Carlo on
-common random numbers (``n_samples`` profiles), or on a fresh, larger
-held-out sample for the final re-score.
+common random numbers (``n_samples`` profiles: a scrambled Sobol' design by
+default, i.i.d. draws with ``sampling="mc"``), or on a fresh, larger i.i.d.
+held-out sample for the final re-score (an honest standard error).
 """
 
 from __future__ import annotations
@@ -77,12 +78,14 @@ class VirtualValuationProblem(Problem):
         holdout_samples: int = 200_000,
         grid_size: int = 2001,
         seed: int = 0,
+        sampling: str = "qmc",
     ) -> None:
         self.dist = parse_distribution(distribution)
         self.n_bidders = n_bidders
         self.n_samples = n_samples
         self.holdout_samples = holdout_samples
         self.seed = seed
+        self.sampling = sampling
         self.grid = (np.arange(grid_size) + 0.5) / grid_size  # interior: f > 0 for every law here
 
     @cached_property
@@ -99,6 +102,8 @@ class VirtualValuationProblem(Problem):
 
     @cached_property
     def _samples_search(self) -> np.ndarray:
+        if self.sampling == "qmc":
+            return self.dist.quasi_sample(self.seed, self.n_samples, self.n_bidders)
         return self.dist.sample(np.random.default_rng([self.seed, 1]), (self.n_samples, self.n_bidders))
 
     @cached_property

@@ -26,6 +26,7 @@ def make_problem(params: Mapping[str, Any]) -> VirtualValuationProblem:
         holdout_samples=params["holdout_samples"],
         grid_size=params["grid_size"],
         seed=params["seed"],
+        sampling=params["sampling"],
     )
 
 
@@ -70,16 +71,14 @@ def analyse(problem: VirtualValuationProblem, code: str, audit_profiles: int, au
 
 
 def rescale_to(target: np.ndarray, learned: np.ndarray, grid: np.ndarray, lo: float = 0.05) -> np.ndarray:
-    """Order-preserving (positive affine) rescale of ``learned`` that best fits ``target``
-    on bids >= ``lo`` where both are finite; used only to draw them on one axis."""
+    """Positive rescale ``a * learned`` that best fits ``target`` (least squares on bids
+    >= ``lo`` where both are finite). A positive factor keeps both the ranking and the
+    sign, so the drawn zero crossing is still the learned reserve."""
     ok = (grid >= lo) & np.isfinite(target) & np.isfinite(learned)
     x, y = learned[ok], target[ok]
-    if len(x) < 2 or np.ptp(x) == 0:
-        return learned
-    slope, intercept = np.polyfit(x, y, 1)
-    if slope <= 0:
-        return learned
-    return slope * learned + intercept
+    denom = float(x @ x)
+    scale = float(x @ y) / denom if denom > 0 else 0.0
+    return scale * learned if scale > 0 else learned
 
 
 def evaluations_to_reach(curve: list[tuple[int, float]], level: float) -> int | None:

@@ -1,0 +1,61 @@
+"""Experiment 4: weighted multi-facility location (LLMMech, Tables 1, 2, S6-S8, Figures 1, S6, S9).
+
+A run is one setting (n, K, distribution, weights, epsilon) with one search; the
+notebook calls :mod:`amdlib.experiments.facility_run` for the work and
+:mod:`amdlib.experiments.facility_tables` for the paper comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amdlib.pipeline.schema import Experiment, Param, search_params
+
+PARAMS: dict[str, Param] = {
+    **search_params(method="eoh", max_evaluations=120, pop_size=8),
+    "n_agents": Param(int, 5, "number of agents n (any n >= 2; the paper uses 5 and 10)", min=2, max=50),
+    "n_facilities": Param(int, 2, "number of facilities K", min=1, max=6),
+    "distribution": Param(str, "uniform", "peak distribution", choices=("uniform", "normal", "beta1", "beta2")),
+    "weights": Param(str, "fixed", "agent weights: fixed (Table 1), none, 1..10 (Table S5 set) or a list '5,1,1,1,1'"),
+    "epsilon": Param(float, 0.0, "regret threshold of the fitness (paper eq. 2); 0 = strict", min=0.0, max=1.0),
+    "n_train": Param(int, 1000, "training profiles (the search's set)", min=10, max=100_000),
+    "n_test": Param(int, 1000, "test profiles (everything reported)", min=10, max=100_000),
+    "n_misreports": Param(int, 10, "sampled misreports per profile and agent", min=1, max=100),
+    "convention": Param(str, "vectorized", "candidate call convention", choices=("vectorized", "per_profile")),
+    "neural": Param(bool, True, "train MoulinNet and RegretNet (PyTorch, CPU)"),
+    "moulin_epochs": Param(int, 2, "MoulinNet epochs (paper: 1000)", min=1, max=100_000),
+    "moulin_restarts": Param(int, 1, "MoulinNet random restarts (paper: 10)", min=1, max=100),
+    "regretnet_epochs": Param(int, 1, "RegretNet epochs (paper: 1000)", min=1, max=100_000),
+    "regretnet_restarts": Param(int, 1, "RegretNet random restarts (paper: 10)", min=1, max=100),
+    "regretnet_train": Param(int, 1000, "RegretNet training profiles (paper: 1000; 'RegretNet@25k': 25000)", min=10, max=100_000),
+    "audit_profiles": Param(int, 200, "test profiles in the dense SP audit", min=1, max=100_000),
+    "audit_grid": Param(int, 101, "misreport grid points on [0, 1] in the dense SP audit", min=2, max=10_001),
+    "overview": Param(bool, True, "also fit the non-neural baselines for every distribution and K (this n and weights)"),
+    "weight_sets": Param(bool, True, "re-score the learned code and baselines on the ten Table S5 weight sets (n = 5, 10)"),
+}
+
+EXPERIMENT = Experiment(
+    name="facility_location",
+    notebook="notebooks/04_facility_location.ipynb",
+    title="Weighted multi-facility location (LLMMech)",
+    params=PARAMS,
+    baselines="amdlib.experiments.facility_location:baselines",
+    key_metrics=(
+        "best.test_social_cost",
+        "best.max_regret",
+        "best.dense_audit_max_regret",
+        "baselines.percentile.social_cost",
+        "baselines.nonsp.social_cost",
+    ),
+    paper_tables="amdlib.experiments.facility_tables:paper_tables",
+    description="Evolve strategy-proof mechanisms placing K facilities among n weighted agents; compare with "
+    "percentile, dictatorial and constant rules, MoulinNet, RegretNet and the non-SP optimum.",
+)
+
+
+def baselines(params: dict[str, Any]) -> dict[str, Any]:
+    """`amd baselines facility_location`: the non-neural baselines of the setting (test set)."""
+    from amdlib.experiments.facility_run import fit_baselines, make_problem
+
+    problem = make_problem(params)
+    return {"setting": dict(problem.describe()), "baselines": fit_baselines(problem)}

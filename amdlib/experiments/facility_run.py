@@ -1,0 +1,135 @@
+"""The work of a facility-location run: problem, baselines, neural nets, audit, results.
+
+Every function takes the validated params dict (or a problem) and returns
+JSON-able dicts, so the notebook stays narration and plotting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from amdlib.problems.facility import baselines as rules
+from amdlib.problems.facility.audit import audit_code, audit_mechanism
+from amdlib.problems.facility.data import make_profiles
+from amdlib.problems.facility.evaluation import evaluate_mechanism
+from amdlib.problems.facility.problem import FacilityProblem
+
+NON_NEURAL = ("percentile", "dictatorial", "constant")
+
+
+def make_problem(params: dict[str, Any], **override: Any) -> FacilityProblem:
+    """The run's problem (``override`` changes distribution, K, weights, ... for side tables)."""
+    p = {**params, **override}
+    return FacilityProblem(
+        n_agents=p["n_agents"], n_facilities=p["n_facilities"], distribution=p["distribution"], weights=p["weights"],
+        epsilon=p["epsilon"], n_train=p["n_train"], n_test=p["n_test"], n_misreports=p["n_misreports"],
+        seed=p["seed"], convention=p.get("convention", "vectorized"),
+    )
+
+
+def _report(ev: Any, **extra: Any) -> dict[str, Any]:
+    m = ev.metrics
+    return {"social_cost": m["social_cost"], "max_regret": m["max_regret"], **extra}
+
+
+def fit_baselines(problem: FacilityProblem, nonsp: bool = True) -> dict[str, dict[str, Any]]:
+    """Best percentile, dictatorial and constant rules (fit on training, scored on test) and the
+    exact non-SP optimum, each with social cost and max regret on the test set."""
+    train, test = problem.profiles("train"), problem.profiles("test")
+    w, k = problem.weights, problem.k
+    out: dict[str, dict[str, Any]] = {}
+    for name, fit in (("percentile", rules.fit_percentile), ("dictatorial", rules.fit_dictatorial), ("constant", rules.fit_constant)):
+        f = fit(train.peaks, w, k)
+        choice = [round(float(c), 6) for c in f.choice]
+        out[name] = _report(evaluate_mechanism(f.fn, test, w, k), choice=choice, train_social_cost=f.train_cost)
+    if nonsp:
+        out["nonsp"] = _report(evaluate_mechanism(rules.nonsp_rule(), test, w, k), note="exact per-profile optimum (not SP)")
+    return out
+
+
+def fit_neural(problem: FacilityProblem, params: dict[str, Any], cache_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """Train MoulinNet and RegretNet (paper settings except epochs/restarts/training size, which are
+    params) and score them on the test set; models are cached under ``cache_dir``."""
+    from amdlib.problems.facility.neural import TrainConfig, train
+
+    test, w, k = problem.profiles("test"), problem.weights, problem.k
+    out: dict[str, dict[str, Any]] = {}
+    moulin_cfg = TrainConfig(epochs=params["moulin_epochs"], restarts=params["moulin_restarts"], lr=0.1, seed=params["seed"])
+    regret_cfg = TrainConfig(epochs=params["regretnet_epochs"], restarts=params["regretnet_restarts"], lr=0.005, seed=params["seed"])
+    regret_data = problem.profiles("train")
+    if params["regretnet_train"] != regret_data.size:
+        regret_data = make_profiles(problem.distribution, problem.n, params["regretnet_train"], problem.n_misreports, problem.seed, "train")
+    for name, cfg, data in (("moulinnet", moulin_cfg, problem.profiles("train")), ("regretnet", regret_cfg, regret_data)):
+        t = train(name, data, w, k, cfg, cache_dir)
+        out[name] = _report(evaluate_mechanism(t.fn, test, w, k), train_social_cost=t.train_cost, train_max_regret=t.train_regret,
+                            epochs=cfg.epochs, restarts=cfg.restarts, batch=cfg.batch, lr=cfg.lr, train_profiles=data.size, cached=t.cached)
+    return out
+
+
+def learned_summary(problem: FacilityProblem, result: Any, evaluator: Any, params: dict[str, Any], percentile_cost: float) -> dict[str, Any]:
+    """The best learned mechanism: code, thought, train/test cost and regret, dense audit."""
+    best = result.best
+    test = result.holdout if result.holdout is not None else evaluator.evaluate_code(best.code, "holdout")
+    peaks = problem.profiles("test").peaks[: params["audit_profiles"]]
+    audit = audit_code(evaluator, best.code, peaks, problem.weights, problem.k, params["audit_grid"], problem.convention == "per_profile")
+    tm = test.metrics if test.valid else {}
+    cost = tm.get("social_cost", float("nan"))
+    return {
+        "code": best.code,
+        "thought": best.thought,
+        "method": result.method,
+        "train_social_cost": best.evaluation.metrics.get("social_cost"),
+        "train_max_regret": best.evaluation.metrics.get("max_regret"),
+        "test_social_cost": cost,
+        "max_regret": tm.get("max_regret"),
+        "within_epsilon": bool(test.valid and tm.get("max_regret", 1.0) <= problem.epsilon),
+        "dense_audit_max_regret": audit["max_regret"],
+        "dense_audit": audit,
+        "no_worse_than_percentile": bool(test.valid and cost <= percentile_cost),
+        "strictly_better_than_percentile": bool(test.valid and cost < percentile_cost),
+    }
+
+
+def overview(params: dict[str, Any], ks: tuple[int, ...] = (1, 2, 3, 4)) -> list[dict[str, Any]]:
+    """Non-neural baselines for every distribution and K at the run's n and weights (test set)."""
+    rows = []
+    for dist in ("uniform", "normal", "beta1", "beta2"):
+        for k in ks:
+            problem = make_problem(params, distribution=dist, n_facilities=k)
+            base = fit_baselines(problem)
+            rows.append({"distribution": dist, "K": k, **{name: base[name]["social_cost"] for name in base},
+                         "nonsp_max_regret": base["nonsp"]["max_regret"]})
+    return rows
+
+
+def weight_set_study(params: dict[str, Any], evaluator_factory: Any, code: str) -> list[dict[str, Any]]:
+    """Figure 1 / S6 style: for each Table S5 weight set, the baselines and the learned code
+    (learned on the run's weights, re-scored with each set's weights) on the test set."""
+    rows = []
+    for idx in range(1, 11):
+        problem = make_problem(params, weights=str(idx), epsilon=0.0)
+        base = fit_baselines(problem)
+        ev = evaluator_factory(problem).evaluate_code(code, "holdout")
+        rows.append({"weight_set": idx, "weights": [float(v) for v in problem.weights],
+                     **{name: base[name]["social_cost"] for name in base},
+                     "learned": ev.metrics.get("social_cost") if ev.valid else None,
+                     "learned_max_regret": ev.metrics.get("max_regret") if ev.valid else None})
+    return rows
+
+
+def audit_baselines(problem: FacilityProblem, params: dict[str, Any]) -> dict[str, float]:
+    """Dense-audit max regret of the handcrafted rules and the non-SP optimum (sanity reference)."""
+    train = problem.profiles("train")
+    peaks = problem.profiles("test").peaks[: params["audit_profiles"]]
+    fns = {"percentile": rules.fit_percentile(train.peaks, problem.weights, problem.k).fn, "nonsp": rules.nonsp_rule()}
+    return {name: audit_mechanism(fn, peaks, problem.weights, problem.k, params["audit_grid"])["max_regret"] for name, fn in fns.items()}
+
+
+def finite(x: Any) -> Any:
+    """JSON-safe floats (NaN -> None)."""
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x

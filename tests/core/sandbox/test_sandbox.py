@@ -1,0 +1,150 @@
+"""The Sandbox on well-behaved candidates: outputs, warm reuse, payload caching, map, threads."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from amdlib.core.sandbox import Job, Sandbox, SandboxResult
+from tests.core.sandbox.conftest import NORMAL, VECTORISED, X
+
+ELEMENTWISE = "amdlib.core.sandbox.harnesses:elementwise"
+TWO = "tests.core.sandbox.harnesses:two_outputs"
+
+
+def test_outputs_are_correct(sandbox: Sandbox) -> None:
+    res = sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8")
+    assert isinstance(res, SandboxResult) and res.ok and res.reason == ""
+    np.testing.assert_allclose(res.outputs["y"], np.sqrt(X) + 1.0)
+    code = "from math import sqrt\n\ndef f(v):\n    return sqrt(v) if v > 2 else -v\n"
+    res = sandbox.run(code, "f", ELEMENTWISE, {"x": X}, "x8")
+    assert res.ok, res.reason
+    assert res.outputs["y"].tolist() == [0.0, -1.0, -2.0] + [float(np.sqrt(v)) for v in X[3:]]
+
+
+def test_output_dtypes_travel(sandbox: Sandbox) -> None:
+    res = sandbox.run("def f(x):\n    return x - 3.5\n", "f", TWO, {"x": X}, "x8")
+    assert res.ok, res.reason
+    assert res.outputs["n"].dtype == np.int64 and int(res.outputs["n"]) == 8
+    assert res.outputs["pos"].dtype == np.bool_ and res.outputs["pos"].tolist() == [False] * 4 + [True] * 4
+
+
+def test_policy_rejection_needs_no_worker(sandbox: Sandbox) -> None:
+    res = sandbox.run("def f(x):\n    return x.__class__\n", "f", VECTORISED, {"x": X}, "x8")
+    assert not res.ok and res.reason == "policy: attribute '__class__' starts with '_' (line 2)"
+    assert res.seconds < 0.5
+
+
+def test_warm_workers_are_reused(sandbox: Sandbox) -> None:
+    sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8")
+    before = sandbox.worker_pids()
+    for _ in range(10):
+        assert sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8").ok
+    assert sandbox.worker_pids() == before
+
+
+def test_payload_is_sent_once_per_worker_and_cached_by_key(sandbox: Sandbox) -> None:
+    big = {"x": np.linspace(0.0, 1.0, 200_000)}
+    sends = sandbox.payload_sends
+    for _ in range(6):
+        res = sandbox.run(NORMAL, "f", VECTORISED, big, "big-1")
+        assert res.ok and res.outputs["y"].shape == (200_000,)
+    assert sandbox.payload_sends - sends <= sandbox.workers
+    # The key identifies the payload: same key, other arrays -> the cached arrays are used.
+    res = sandbox.run("def f(x):\n    return x * 0 + len(x)\n", "f", VECTORISED, {"x": np.zeros(3)}, "big-1")
+    assert res.ok and float(res.outputs["y"][0]) == 200_000
+
+
+def test_map_keeps_job_order(sandbox: Sandbox) -> None:
+    jobs = [Job(f"def f(x):\n    return x * {i}\n", "f", VECTORISED, {"x": np.arange(float(i + 1))}, f"m{i}")
+            for i in range(12)]
+    results = sandbox.map(jobs)
+    assert [r.ok for r in results] == [True] * 12
+    for i, res in enumerate(results):
+        assert res.outputs["y"].tolist() == [v * i for v in range(i + 1)]
+
+
+def test_map_mixes_failures_without_shifting(sandbox: Sandbox) -> None:
+    codes = ["def f(x):\n    return x\n", "def f(x):\n    raise ValueError('no')\n", "def f(x):\n    return x + 1\n"]
+    results = sandbox.map([Job(c, "f", VECTORISED, {"x": X}, "x8") for c in codes])
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].reason == "ValueError: no"
+    assert results[2].outputs["y"].tolist() == (X + 1).tolist()
+
+
+def test_run_is_thread_safe(sandbox: Sandbox) -> None:
+    out: dict[int, float] = {}
+
+    def call(i: int) -> None:
+        res = sandbox.run(f"def f(x):\n    return x * 0 + {i}\n", "f", VECTORISED, {"x": X}, "x8")
+        out[i] = float(res.outputs["y"][0]) if res.ok else -1.0
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert out == {i: float(i) for i in range(8)}
+
+
+def test_global_random_state_is_reset_per_job(sandbox: Sandbox) -> None:
+    code = "import numpy as np\n\ndef f(x):\n    return x * 0 + np.random.random()\n"
+    values = {float(r.outputs["y"][0]) for r in sandbox.map([Job(code, "f", VECTORISED, {"x": X}, "x8")] * 6)}
+    assert values == {float(np.random.RandomState(0).random_sample())}
+
+
+def test_declared_module_gets_a_worker_that_preloaded_it(sandbox: Sandbox) -> None:
+    code = "import random\n\ndef f(x):\n    return x * 0 + random.random()\n"
+    res = sandbox.run(code, "f", VECTORISED, {"x": X}, "x8", allowed_modules=("numpy", "math", "random"))
+    assert res.ok, res.reason
+    assert 0.0 <= float(res.outputs["y"][0]) < 1.0
+    assert sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8").ok
+
+
+def test_caller_mistakes_raise(sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError, match="harness"):
+        sandbox.run(NORMAL, "f", "no_such_module_xyz:h", {"x": X}, "x8")
+    with pytest.raises(ValueError, match="never be allowed"):
+        sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8", allowed_modules=("os",))
+    with pytest.raises(ValueError, match="timeout"):
+        sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8", timeout_s=0)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop and network namespace need root")
+def test_workers_are_isolated_and_unprivileged(sandbox: Sandbox) -> None:
+    sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8")
+    infos = [w.info for w in sandbox._slots if w is not None and w.ready]
+    assert infos and all(i["network_isolated"] and i["unprivileged"] for i in infos)
+    assert oct(os.stat(sandbox.workdir).st_mode & 0o777) == "0o555"
+
+
+def test_workers_are_recycled_and_closed() -> None:
+    sb = Sandbox(workers=1, memory_mb=512, max_jobs_per_worker=2)
+    pids = []
+    for _ in range(3):
+        assert sb.run(NORMAL, "f", VECTORISED, {"x": X}, "x8").ok
+        pids.append(sb.worker_pids()[0])
+    assert pids[0] == pids[1] != pids[2]
+    sb.close()
+    assert sb.worker_pids() == [None] and not os.path.exists(sb.workdir)
+    with pytest.raises(RuntimeError, match="closed"):
+        sb.run(NORMAL, "f", VECTORISED, {"x": X}, "x8")
+
+
+IDIOMS = [
+    "x.sum() + x.mean() + x.std() + x.max() + x.prod()", "np.linalg.eigh(np.eye(3))[0].sum()", "np.convolve(x, x).sum()",
+    "np.percentile(x, 90)", "np.polyfit(x, x ** 2, 2)[0]", "np.random.default_rng(1).choice(x)", "len(np.array2string(x))",
+    "np.ma.masked_array(x, x > 3).sum()", "np.fft.rfft(x).real.sum()", "np.linalg.lstsq(np.eye(8), x, rcond=None)[0].sum()",
+    "np.lib.stride_tricks.sliding_window_view(x, 3).sum()", "math.erf(0.5) + math.comb(5, 2)", "np.unique(x, return_counts=True)[1].sum()",
+]
+
+
+def test_common_numpy_idioms_work(sandbox: Sandbox) -> None:
+    # Several of these make numpy import private submodules through the candidate's builtins.
+    jobs = [Job(f"import numpy as np\nimport math\n\ndef f(x):\n    return x * 0 + float({e})\n", "f", VECTORISED, {"x": X}, "x8")
+            for e in IDIOMS]
+    failures = {e: r.reason for e, r in zip(IDIOMS, sandbox.map(jobs)) if not r.ok}
+    assert failures == {}
