@@ -123,7 +123,10 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
         from amdlib.llm.server import main as server_main
     except ImportError as err:
         raise UserError(f"the LLM server is not available: {err}") from None
-    return int(server_main(list(args.server_args)) or 0)
+    try:
+        return int(server_main(list(args.server_args)) or 0)
+    except SystemExit as done:  # the server's argparse: --help (0) or a usage error (2)
+        return done.code if isinstance(done.code, int) else 2
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -166,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("report", parents=[common], help="build outputs/index.html and outputs/tables/").set_defaults(fn=cmd_report)
 
-    p = sub.add_parser("llm-server", help="serve a local OpenAI-compatible LLM (llama.cpp)")
+    # Every argument, --help included, belongs to the server's own parser.
+    p = sub.add_parser("llm-server", help="serve a local OpenAI-compatible LLM (llama.cpp)", add_help=False, prefix_chars="\0")
     p.add_argument("server_args", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_llm_server)
 

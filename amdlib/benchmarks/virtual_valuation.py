@@ -39,8 +39,13 @@ def run(quick: bool) -> list[Figure]:
     figures = [Figure("vv: one candidate, 3000 samples incl. fix (harness + score, median)", _median_ms(direct, 50), "ms", "<= 10")]
     with Sandbox(workers=1) as sandbox:
         ev = Evaluator(problem, sandbox)
-        ev.evaluate_code(_CANDIDATE)  # warm the worker and the payload cache
-        figures.append(Figure("vv: same, through the sandbox (median)", _median_ms(lambda: ev.evaluate_code(_CANDIDATE), 30), "ms"))
+
+        def sandboxed() -> None:
+            # Not evaluate_code: its search verdicts are cached by code hash.
+            problem.score(ev.outputs(_CANDIDATE, payload, "vv-bench"), "search")
+
+        sandboxed()  # warm the worker and its payload cache
+        figures.append(Figure("vv: same, through the sandbox (median)", _median_ms(sandboxed, 30), "ms", "<= 10"))
 
     params = {**defaults(EXPERIMENT), "max_evaluations": 150 if quick else 400}
     truth = study.baselines(params)

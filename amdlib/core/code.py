@@ -87,6 +87,9 @@ def extract(text: str, name: str, allowed_modules: tuple[str, ...] = ("numpy", "
         reason = located.reason or "no function definition"
         return Extracted(None, thought, reason)
     module, func = best
+    if _version(func.name, name) is None and re.search(rf"def\s+{re.escape(name)}(?:_v?\d+)?\s*\(", text):
+        # The named function is there but unusable: say why rather than take another one.
+        return Extracted(None, thought, located.reason or f"function {name} is unusable")
     if not _returns_value(func):
         salvage = located.errors[[id(m) for m in located.modules].index(id(module))]
         return Extracted(None, thought, "function returns nothing"
@@ -139,7 +142,7 @@ def _choose(located: Located, name: str) -> tuple[ast.Module, ast.FunctionDef] |
                     best, best_key = (module, fdef), key
         called = {n.func.id for f in funcs for n in ast.walk(f)
                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        roots = [f for f in funcs if f.name not in called and f.args.args]
+        roots = [f for f in funcs if f.name not in called and f.args.args and _returns_value(f)]
         if roots:
             fallback = (module, roots[-1])
     return best if best is not None else fallback
@@ -147,13 +150,12 @@ def _choose(located: Located, name: str) -> tuple[ast.Module, ast.FunctionDef] |
 
 def _own_nodes(func: ast.FunctionDef):
     """Nodes of ``func``'s body, not descending into nested functions or classes."""
-    stack = list(func.body)
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    stack = [n for n in func.body if not isinstance(n, nested)]
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, nested))
 
 
 def _returns_value(func: ast.FunctionDef) -> bool:

@@ -29,7 +29,7 @@ _MAX_THOUGHT = 240
 
 @dataclass
 class Located:
-    """Parsed code chunks in preference order, and the first syntax error seen.
+    """Parsed code chunks in preference order, and the first chunk's syntax error.
 
     ``errors[i]`` is the syntax error whose tail was dropped to parse
     ``modules[i]`` (empty when it parsed whole).
@@ -57,12 +57,12 @@ def locate(text: str) -> Located:
         if not is_fenced and not _CODE_LIKE.search(chunk):
             continue
         saw_code = True
-        module, err = _salvage(chunk)
+        module, err, worst = _salvage(chunk)
         if module is not None and _has_function(module):
             out.modules.append(module)
             out.errors.append(err)
-        elif err and not out.reason:
-            out.reason = err
+        if worst and not out.reason:
+            out.reason = worst
     if not out.modules and not out.reason:
         out.reason = "no function definition" if saw_code else "no code found"
     return out
@@ -73,12 +73,12 @@ def _has_function(module: ast.Module) -> bool:
                and isinstance(n.value, ast.Lambda)) for n in module.body)
 
 
-def _salvage(chunk: str) -> tuple[ast.Module | None, str]:
+def _salvage(chunk: str) -> tuple[ast.Module | None, str, str]:
     """Parse ``chunk``, from its start or from a later line where code begins.
 
-    Returns the first module defining a function with the syntax error whose
-    tail was dropped for it (or ``""``), else ``(None or a function-less module,
-    the first syntax error)``.
+    Returns the first module defining a function (else None or a
+    function-less module), the syntax error whose tail was dropped for it (or
+    ``""``), and the syntax error of the attempt that got furthest (or ``""``).
     """
     lines = chunk.split("\n")
     starts = [0] + [i for i, line in enumerate(lines) if i and _CODE_START.match(line.lstrip())
@@ -91,9 +91,9 @@ def _salvage(chunk: str) -> tuple[ast.Module | None, str]:
         if err and _line_of(err) > _line_of(first_err):  # the attempt that got furthest
             first_err = err
         if module is not None and _has_function(module):
-            return module, err
+            return module, err, first_err
         parsed = parsed or module
-    return parsed, first_err
+    return parsed, "", first_err
 
 
 def _inside_block(lines: list[str], i: int) -> bool:
@@ -160,24 +160,36 @@ def _parse_prefix(lines: list[str]) -> tuple[ast.Module | None, str]:
 
 
 def thought_of(text: str) -> str:
-    """The one-line idea: ``{...}`` text outside the code, else the first prose sentence."""
-    fence = _FENCE.search(text)
-    if fence:
-        before, after = text[: fence.start()], _FENCE.sub("\n", text[fence.start():])
-    else:
-        lines = text.split("\n")
-        first = next((i for i, line in enumerate(lines)
-                      if _CODE_START.match(line.strip()) or _CODE_LIKE.match(line)), len(lines))
-        before, after = "\n".join(lines[:first]), ""
-    for prose in (before, after):
-        braced = _braced(prose)
-        if braced:
-            return _one_line(braced)
+    """The one-line idea: ``{...}`` text outside the code, else the first prose sentence.
+
+    Prose is the text before the first code block or code line, then the
+    text after it without fenced blocks and code-like lines.  A braced group
+    after the code counts only if it has a few words (not LaTeX's ``{align*}``).
+    """
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if _CODE_START.match(line.strip())
+                  or _CODE_LIKE.match(line) or line.lstrip().startswith(("```", "~~~"))), len(lines))
+    before = "\n".join(lines[:first])
+    # Fences may be stray (a closing one after unfenced code): judge line by line instead.
+    after = "\n".join(line for line in lines[first:] if line[:1].strip()
+                      and not _CODE_START.match(line) and not _CODE_LIKE.match(line)
+                      and not line.startswith(("```", "~~~", "#")) and _wordy(line))
+    braced = _braced(before)
+    if not braced:
+        braced = _braced(after)
+        braced = braced if len(braced.split()) >= 3 else ""
+    if braced:
+        return _one_line(braced)
     for prose in (before, after):
         sentence = _first_sentence(prose)
         if sentence:
             return sentence
     return ""
+
+
+def _wordy(line: str) -> bool:
+    """At least four plain words: prose, not a stray line of code or output."""
+    return sum(bool(re.fullmatch(r"[A-Za-z'-]+[.,:;!?]?", w)) for w in line.split()) >= 4
 
 
 def _braced(prose: str) -> str:
@@ -203,7 +215,7 @@ def _one_line(s: str) -> str:
 
 def _first_sentence(prose: str) -> str:
     for line in prose.split("\n"):
-        line = re.sub(r"^[\s#>*\-]+|[*_`]+", "", line).strip()
+        line = re.sub(r"^[\s#>*\-]+|\*\*|__|`", "", line).strip()
         if not line:
             continue
         m = re.match(r"(.+?[.!?:])(?:\s|$)", line)

@@ -47,7 +47,7 @@ class Evaluator:
         self.sandbox = sandbox
         self._payloads: dict[str, tuple[Payload, str]] = {}
         self._cache: dict[str, Evaluation] = {}  # code hash -> verdict on the search split
-        #: Candidates actually run in the sandbox (duplicates and rejections excluded).
+        #: Candidates run in the sandbox on the search split (duplicates and rejections excluded).
         self.n_run = 0
 
     # --------------------------------------------------------------- payloads
@@ -79,7 +79,8 @@ class Evaluator:
             return []
         payload, key = self.payload(split)
         results = self.sandbox.map([self._job(c, payload, key) for c in codes])
-        self.n_run += len(codes)
+        if split == "search":
+            self.n_run += len(codes)
         return [self._score(r, split) for r in results]
 
     # ------------------------------------------------------------- public API

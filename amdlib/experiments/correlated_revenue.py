@@ -9,6 +9,7 @@ Everything heavy lives here and in :mod:`amdlib.problems.correlated`.
 
 from __future__ import annotations
 
+import ast
 import csv
 from pathlib import Path
 from typing import Any, Callable
@@ -122,6 +123,20 @@ def mechanism_summary(prob: Any, report: Any) -> dict[str, Any]:
         "fix_cost": m["fix_cost"], "changed_mass": m["changed_mass"], "audit": checks,
         "thresholds": report.mechanism.to_dict(),
     }
+
+
+def show_code(code: str) -> str:
+    """The function's source without its (long, fixed) docstring, for display."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.body and isinstance(node.body[0], ast.Expr) \
+                and isinstance(getattr(node.body[0], "value", None), ast.Constant) \
+                and isinstance(node.body[0].value.value, str) and len(node.body) > 1:
+            node.body = node.body[1:]
+    return ast.unparse(tree)
 
 
 def rho_sweep(grid_size: int, rhos: Any) -> list[dict[str, float]]:

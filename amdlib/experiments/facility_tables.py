@@ -90,5 +90,5 @@ def comparison_rows(ours: dict[str, float], n: int, k: int, distribution: str, w
         paper = cells.get(metric)
         diff = None if paper is None or ours[name] is None else ours[name] - paper
         rel = None if diff is None else 100.0 * diff / paper
-        rows.append([name, ours[name], paper, diff, None if rel is None else round(rel, 1)])
+        rows.append([name, ours[name], paper, diff, None if rel is None else f"{rel:+.1f}"])
     return rows

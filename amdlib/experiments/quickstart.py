@@ -67,3 +67,15 @@ def summary(result: Any, toy: Any) -> dict[str, Any]:
         },
         "curve": [[int(n), float(s)] for n, s in curve],
     }
+
+
+def without_docstring(code: str) -> str:
+    """A program's source without its (template) docstring, for printing."""
+    import ast
+
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.body and isinstance(node.body[0], ast.Expr) \
+                and isinstance(getattr(node.body[0], "value", None), ast.Constant) and isinstance(node.body[0].value.value, str):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree)

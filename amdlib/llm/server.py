@@ -155,6 +155,20 @@ class LocalServer:
         self.stop()
 
 
+def _die_with_parent() -> None:
+    """In the child (Linux): get SIGTERM when the parent dies, so no server is left orphaned.
+
+    The kernel ties this to the thread that started the server: start it from a
+    thread that outlives it (normally the main thread).
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def server_command(model: Path, host: str, port: int, n_ctx: int, n_threads: int) -> list[str]:
     """The llama-cpp-python server command line."""
     return [
@@ -195,7 +209,12 @@ def start_server(
     log = tempfile.TemporaryFile() if quiet else None
     cmd = server_command(model, host, port, n_ctx, n_threads or default_threads())
     process = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT if quiet else None, stdin=subprocess.DEVNULL, start_new_session=True
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT if quiet else None,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stop() kills the server and its children
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     server = LocalServer(process, host, port, log)
     server.wait_ready(startup_timeout_s)
@@ -204,7 +223,10 @@ def start_server(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``amd llm-server``: serve the bundled model in the foreground until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="amd llm-server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="amd llm-server",
+        description="Serve SmolLM2-135M-Instruct (bundled, CPU) behind an OpenAI-compatible API on this machine.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="listen port (default 8080; 0: any free port)")
     parser.add_argument("--n-ctx", type=int, default=2048, help="context size in tokens (default 2048)")
@@ -217,6 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{server.model} is serving an OpenAI-compatible API at {server.base_url} (ready in {server.startup_s:.1f}s)")
     print(f"  export OPENAI_BASE_URL={server.base_url}")
     print("  then run with proposer openai (no API key needed); Ctrl-C stops the server.", flush=True)
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM/SIGHUP: stop the server like Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         code = server.process.wait()
     except KeyboardInterrupt:

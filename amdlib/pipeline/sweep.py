@@ -101,9 +101,15 @@ def load_sweep(path: str | Path) -> Sweep:
 Backend = tuple[Callable[..., Future], Callable[[list[Future]], Iterable[Future]], Callable[[], None]]
 
 
+#: Imported once by the fork server, so pool workers start without re-importing them.
+_PRELOAD = ["amdlib.pipeline.runner", "amdlib.pipeline.render", "papermill", "nbconvert", "jupyter_client"]
+
+
 def _local_pool(jobs: int) -> Backend:
-    """A spawn-based process pool (kernels and ZMQ do not survive fork well): submit, as_completed, close."""
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    """A process pool forked from a clean fork server (no threads, loops or ZMQ sockets in it)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
     return pool.submit, as_completed, lambda: pool.shutdown(wait=True, cancel_futures=True)
 
 

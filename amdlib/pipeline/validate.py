@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 from amdlib.errors import UserError
 from amdlib.pipeline import runs
 
@@ -47,11 +49,27 @@ def find_notebooks(paths: list[Path], root: Path) -> list[Path]:
     return found
 
 
+def _copy_for_replay(notebook: Path, copy: Path) -> None:
+    """Copy ``notebook``; a run that used an LLM is switched to replay its recorded cassette.
+
+    Re-executing an ``openai`` run would ask the endpoint again (cost, and different
+    answers); its ``cassette.jsonl`` beside the notebook holds every exchange instead.
+    """
+    cassette = notebook.parent / "cassette.jsonl"
+    nb = nbformat.read(str(notebook), as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    if cassette.is_file() and injected and re.search(r"^proposer = ['\"]openai['\"]", injected[-1].source, re.M):
+        injected[-1].source += f'\nproposer = "replay"\ncassette = {str(cassette.resolve())!r}\n'
+        nbformat.write(nb, str(copy))
+    else:
+        shutil.copyfile(notebook, copy)
+
+
 def nbval(notebook: Path, timeout_s: float = 900) -> Validation:
     """Run nbval (lax) on a temporary copy of ``notebook``."""
     with tempfile.TemporaryDirectory(prefix="amd-nbval-") as tmp:
         copy = Path(tmp) / notebook.name
-        shutil.copyfile(notebook, copy)
+        _copy_for_replay(notebook, copy)
         (Path(tmp) / "pytest.ini").write_text("[pytest]\n")  # keep the repo's pytest options out
         env = dict(os.environ, AMDLIB_NO_WRITE="1")
         env.pop("MPLBACKEND", None)

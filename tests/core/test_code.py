@@ -249,6 +249,8 @@ def test_recorded_smollm2_output(rec):
         assert any(isinstance(n, ast.FunctionDef) and n.name == rec["name"] for n in tree.body)
         for piece in expect["contains"]:
             assert piece in ex.code
+        for piece in expect.get("absent", []):
+            assert piece not in ex.code
         assert normalize(ex.code) == ex.code
     else:
         assert ex.code is None

@@ -7,7 +7,8 @@ Not run by the test suite.  Usage (from the repository root, in the venv)::
 Each line of the output holds ``prompt`` (system + user text), ``name`` (the
 function asked for), ``seed``, ``temperature``, ``text`` (the model's answer)
 and ``expect``: the outcome verified by reading the answer, either
-``{"ok": true, "contains": [...]}`` (substrings of the extracted code) or
+``{"ok": true, "contains": [...], "absent": [...]}`` (substrings the extracted
+code has / lacks) or
 ``{"ok": false, "reason": "<prefix of the rejection reason>"}``.  Expectations
 are written by hand; when a record is regenerated with identical text its
 expectation is kept, otherwise it is set to null and must be filled in again.

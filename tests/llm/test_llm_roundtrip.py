@@ -4,6 +4,7 @@ SmolLM2 server, record a cassette, replay it offline and get the very same run."
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import time
 
@@ -14,7 +15,10 @@ from amdlib.core.proposers.factory import make_proposer
 from amdlib.llm.server import start_server
 from amdlib.problems.toy import ToyProblem
 
-pytestmark = pytest.mark.llm
+pytestmark = [
+    pytest.mark.llm,
+    pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed"),
+]
 
 BUDGET = 4
 
@@ -25,6 +29,7 @@ def local_llm():
     with start_server() as server:
         print(f"\nSmolLM2 server ready in {time.monotonic() - start:.2f}s at {server.base_url}")
         yield server
+    assert server.process.poll() is not None  # the with block killed the server
 
 
 def comparable(result) -> str:

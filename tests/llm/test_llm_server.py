@@ -1,12 +1,16 @@
-"""The embedded server: the bundled model is found, the server answers chat requests,
-its process group is gone after the ``with`` block, and bad ports are one-line errors."""
+"""The embedded server: the bundled model is found, ``amd llm-server`` answers chat
+requests and stops cleanly, and a busy port or a missing model is a one-line error."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
+import signal
 import socket
+import subprocess
+import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -14,7 +18,10 @@ import pytest
 from amdlib.errors import UserError
 from amdlib.llm import server as llm_server
 
-pytestmark = pytest.mark.llm
+pytestmark = [
+    pytest.mark.llm,
+    pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python is not installed"),
+]
 
 
 def test_find_model_locates_the_bundled_gguf() -> None:
@@ -24,23 +31,36 @@ def test_find_model_locates_the_bundled_gguf() -> None:
         assert fh.read(4) == b"GGUF"
 
 
-def test_server_answers_and_is_killed_on_exit() -> None:
-    with llm_server.start_server() as srv:
-        assert srv.base_url.startswith("http://127.0.0.1:") and srv.base_url.endswith("/v1")
-        with urllib.request.urlopen(srv.base_url + "/models", timeout=5) as response:
-            ids = [m["id"] for m in json.load(response)["data"]]
-        assert ids == [llm_server.MODEL_ALIAS]
-        body = json.dumps({"model": srv.model, "max_tokens": 8, "seed": 1, "temperature": 0,
+def test_cli_serves_chat_and_stops_on_signal() -> None:
+    """``amd llm-server`` (main) in the foreground: prints the URL, answers, exits 0 on SIGINT."""
+    code = "import sys; from amdlib.llm.server import main; sys.exit(main(['--port', '0']))"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        while not any("export OPENAI_BASE_URL=" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, f"amd llm-server exited early: {lines}"
+            lines.append(line)
+        url = lines[-1].split("export OPENAI_BASE_URL=", 1)[1].strip()
+        banner = [line for line in lines if "is serving an OpenAI-compatible API at" in line]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1") and url in banner[0]
+        with urllib.request.urlopen(url + "/models", timeout=5) as response:
+            assert [m["id"] for m in json.load(response)["data"]] == [llm_server.MODEL_ALIAS]
+        body = json.dumps({"model": llm_server.MODEL_ALIAS, "max_tokens": 8, "seed": 1, "temperature": 0,
                            "messages": [{"role": "user", "content": "Say hi."}]}).encode()
-        req = urllib.request.Request(srv.base_url + "/chat/completions", body, {"Content-Type": "application/json"})
+        req = urllib.request.Request(url + "/chat/completions", body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=60) as response:
             answer = json.load(response)
         assert answer["usage"]["completion_tokens"] >= 1
         assert isinstance(answer["choices"][0]["message"]["content"], str)
-        pid = srv.process.pid
-    assert srv.process.poll() is not None
-    with pytest.raises(ProcessLookupError):
-        os.killpg(pid, 0)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(url + "/models", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_busy_port_is_a_user_error() -> None:

@@ -247,6 +247,8 @@ def wrap(kit: Kit, func: ast.FunctionDef) -> str | None:
         return None
     piece = atom(kit, func)
     op = kit.pick(list(_BINOPS))()
+    if numeric_value(site.node) == 0.0 and isinstance(op, (ast.Mult, ast.Div)):
+        op = ast.Add()  # 0 * g would change nothing
     if numeric_value(piece) is None and kit.rng.random() < 0.6:
         # A scaled piece; a small scale under + or - makes a near-neutral step to tune later.
         small = isinstance(op, (ast.Add, ast.Sub)) and kit.rng.random() < 0.5

@@ -83,12 +83,13 @@ class OfflineProposer:
             "params" if kind == "m2" else "mutate"
         base = parents[0] if parents else self._seed
         base_hash = code_hash(ast.unparse(base[0]))
+        base_size = mutate.size(base[1])
         for _ in range(self.max_tries):
             module, func = copy.deepcopy(base)
             notes = self._change(group, kit, func, parents)
             if not notes:
                 continue
-            text = self._finish(module, func, notes, base_hash)
+            text = self._finish(module, func, notes, base_hash, base_size)
             if text is not None:
                 return Proposal(text=text, usage={}, model="offline")
         source = ast.unparse(base[0])
@@ -139,11 +140,11 @@ class OfflineProposer:
         return notes
 
     def _finish(self, module: ast.Module, func: ast.FunctionDef, notes: list[str],
-                base_hash: str) -> str | None:
+                base_hash: str, base_size: int) -> str | None:
         """Clean up, check size and novelty, and render the answer text (None: reject)."""
         mutate.fold_constants(func)
         mutate.drop_dead_assignments(func)
-        limit = max(self.max_nodes, self._size_of(module))
+        limit = max(self.max_nodes, base_size)
         if mutate.size(func) > limit or not mutate.body_of(func):
             return None
         new = ast.FunctionDef(name=self.function_name, args=copy.deepcopy(self._template.args),
@@ -161,10 +162,6 @@ class OfflineProposer:
         if ex.code is None or code_hash(ex.code) == base_hash:
             return None
         return "{" + thought + "}\n" + ex.code
-
-    def _size_of(self, module: ast.Module) -> int:
-        func = _find_def(module, self.function_name)
-        return mutate.size(func) if func is not None else 0
 
     def _parse_program(self, code: str) -> tuple[ast.Module, ast.FunctionDef] | None:
         """(module, function) of a program, arguments renamed to the template's; None if unusable."""

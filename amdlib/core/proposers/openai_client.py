@@ -165,14 +165,15 @@ class OpenAIProposer:
         """Ask the endpoint for one completion; BudgetExhausted before a call beyond budget."""
         model = self.model
         self._ledger.reserve(request.index)
-        start = time.monotonic()
         try:
             with self._sem:
+                start = time.monotonic()  # latency of the call itself, not the wait for a slot
                 text, usage = self._complete(model, request.messages, self.sampling_params(seed))
+                seconds = time.monotonic() - start
         except BaseException:
             self._ledger.release()
             raise
-        self._ledger.record(usage, time.monotonic() - start)
+        self._ledger.record(usage, seconds)
         return Proposal(text=text, usage=usage, model=model)
 
     @property

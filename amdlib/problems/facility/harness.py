@@ -35,8 +35,10 @@ def per_profile(fn: Callable) -> Callable:
     """Adapt a one-profile mechanism ``fn(peaks (n,), weights, K) -> (K,)`` to a batch."""
 
     def batched(peaks: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
-        rows = [np.asarray(fn(p.copy(), weights.copy(), k), dtype=float).reshape(-1) for p in peaks]
-        return np.stack(rows) if rows else np.zeros((0, k))
+        # ``peaks`` is already a private copy (see _call); rows are views into it.
+        rows = [fn(p, weights, k) for p in peaks]
+        out = np.asarray(rows, dtype=float)
+        return out.reshape(len(rows), -1) if rows else np.zeros((0, k))
 
     return batched
 

@@ -111,33 +111,37 @@ def kmedian_dp(peaks: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
     a_idx, e_idx = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
     valid = e_idx > a_idx
     a_v, e_v = a_idx[valid], e_idx[valid]
+    uniform = bool(np.all(np.asarray(weights) == np.asarray(weights).ravel()[0]))
     step = max(1, PAIR_BLOCK // (n + 1) ** 2)
     for start in range(0, b_total, step):
         x, _, s0, s1 = _sorted_prefix(peaks[start : start + step], weights)
         bsz = x.shape[0]
         rows = np.arange(bsz)[:, None]
-        # weighted median of cluster [a, e): first t with S0[t+1] >= S0[a] + half the cluster's weight
-        target = s0[:, a_v] + 0.5 * (s0[:, e_v] - s0[:, a_v]) - 1e-12
-        m = np.clip(_rowwise_searchsorted(s0[:, 1:], target, "left"), a_v, e_v - 1)
+        if uniform:  # equal weights: the (lower) median index is known in closed form
+            m = np.broadcast_to(a_v + (e_v - a_v - 1) // 2, (bsz, a_v.size))
+        else:  # weighted median of cluster [a, e): first t with S0[t+1] >= S0[a] + half its weight
+            target = s0[:, a_v] + 0.5 * (s0[:, e_v] - s0[:, a_v]) - 1e-12
+            m = np.clip(_rowwise_searchsorted(s0[:, 1:], target, "left"), a_v, e_v - 1)
         xm = x[rows, m]
-        cost_v = (xm * (s0[rows, m + 1] - s0[:, a_v]) - (s1[rows, m + 1] - s1[:, a_v])
-                  + (s1[:, e_v] - s1[rows, m + 1]) - xm * (s0[:, e_v] - s0[rows, m + 1]))
+        s0m, s1m = s0[rows, m + 1], s1[rows, m + 1]
+        cost_v = xm * (2 * s0m - s0[:, a_v] - s0[:, e_v]) + s1[:, a_v] + s1[:, e_v] - 2 * s1m
+        # laid out (profile, end e, start a) so the DP minimises over the contiguous last axis
         cost = np.full((bsz, n + 1, n + 1), np.inf)
         med = np.zeros((bsz, n + 1, n + 1))
-        cost[:, a_v, e_v], med[:, a_v, e_v] = cost_v, xm
+        cost[:, e_v, a_v], med[:, e_v, a_v] = cost_v, xm
         best = np.full((bsz, n + 1), np.inf)
         best[:, 0] = 0.0
         args = []
         for _ in range(kk):
-            cand = best[:, :, None] + cost  # (B, a, e): last cluster [a, e)
-            arg = np.argmin(cand, axis=1)
+            cand = best[:, None, :] + cost  # (B, e, a): last cluster [a, e)
+            arg = np.argmin(cand, axis=2)
             args.append(arg)
-            best = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0, :]
+            best = np.take_along_axis(cand, arg[:, :, None], axis=2)[:, :, 0]
         end = np.full(bsz, n)
         r = np.arange(bsz)
         for f in range(kk, 0, -1):  # backtrack cluster boundaries from the last facility
             begin = args[f - 1][r, end]
-            out[start + r, f - 1] = med[r, begin, end]
+            out[start + r, f - 1] = med[r, end, begin]
             end = begin
     out[:, kk:] = out[:, kk - 1 : kk]
     return out

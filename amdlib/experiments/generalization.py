@@ -1,0 +1,46 @@
+"""Experiment 5: learned facility-location mechanisms out of distribution and at larger n
+(notebooks/05_generalization)."""
+
+from __future__ import annotations
+
+from amdlib.pipeline.schema import Experiment, Param, search_params
+
+DISTS = ("uniform", "normal", "beta1", "beta2")
+
+
+def _weightings_error(values: list) -> str | None:
+    ok = all(str(v).lower() in ("none", "fixed") or str(v).isdigit() for v in values)
+    return None if ok else "weightings: each one 'none', 'fixed' or a Table S5 set 1..10"
+
+
+PARAMS: dict[str, Param] = {
+    **search_params(method="eoh", max_evaluations=60, pop_size=8),
+    "source_runs": Param(list, [], "Experiment 4 run ids (outputs/facility_location/<id>) whose learned mechanisms are "
+                         "evaluated; empty: learn them here with a small search on uniform peaks", item_type=str),
+    "learn_n": Param(int, 5, "agents of the mechanisms learned here (when source_runs is empty)", min=2, max=50),
+    "ks": Param(list, [2], "facility counts learned here (one search per K and weighting)", item_type=int, min=1, max=6),
+    "weightings": Param(list, ["none", "fixed"], "weightings learned here: none (unweighted), fixed (Table 1) or 1..10 "
+                        "(Table S5)", item_type=str, check=_weightings_error),
+    "ood_distributions": Param(list, ["normal", "beta1", "beta2"], "test distributions of the OOD study (uniform is "
+                               "always added as the in-distribution reference)", item_type=str, choices=DISTS),
+    "larger_ns": Param(list, [5, 10, 25, 50, 100, 200], "agent counts of the larger-n study and the scaling curve "
+                       "(unweighted)", item_type=int, min=2, max=1000),
+    "n_train": Param(int, 200, "training profiles (search, rule fitting) per setting; the paper uses 1000", min=10, max=100_000),
+    "n_test": Param(int, 200, "test profiles per setting; the paper uses 1000", min=10, max=100_000),
+    "n_misreports": Param(int, 10, "misreports per agent and profile", min=1, max=100),
+    "audit_profiles": Param(int, 5, "profiles in the dense SP audit at each n", min=1, max=10_000),
+    "audit_grid": Param(int, 21, "misreports per agent in the dense SP audit (grid on [0, 1])", min=3, max=10_001),
+    "timeout_s": Param(float, 180.0, "sandbox limit for one evaluation of a learned mechanism (s)", min=1.0, max=3600.0),
+}
+
+EXPERIMENT = Experiment(
+    name="generalization",
+    notebook="05_generalization.ipynb",
+    title="Learned facility-location mechanisms out of distribution and at larger n",
+    params=PARAMS,
+    baselines="amdlib.problems.generalization.paper:baselines",
+    key_metrics=("source_runs", "summary.ood_worst_ratio", "summary.largest_n", "summary.largest_n_ratio_to_percentile",
+                 "summary.dense_audit_max_regret"),
+    paper_tables="amdlib.problems.generalization.paper:paper_tables",
+    description="Mechanisms learned on uniform peaks at small n, scored on normal and beta peaks and with up to 200 agents.",
+)

@@ -1,0 +1,35 @@
+"""Experiment 4's facility problem at any n: chunked harness, no brute-force reference.
+
+Everything else (profiles, payloads, scorer, fitness, template) is Experiment 4's
+:class:`~amdlib.problems.facility.problem.FacilityProblem`, so a learned mechanism is
+judged by exactly the same code in and out of its training setting.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from amdlib.core.problem import Evaluation, Outputs
+from amdlib.problems.facility.evaluation import score_outputs
+from amdlib.problems.facility.problem import FacilityProblem
+from amdlib.problems.generalization.optimum import fit_percentile_dp
+
+
+class ScaledFacilityProblem(FacilityProblem):
+    """A facility problem whose harness runs in profile blocks (n = 200 fits a worker) and
+    whose diagnostic reference is the exact DP percentile rule (brute force is infeasible)."""
+
+    name = "facility_generalization"
+    harness = "amdlib.problems.generalization.harness:harness"
+
+    @cached_property
+    def percentile_reference(self) -> float:
+        return fit_percentile_dp(self.payload("search")["peaks"], self.weights, self.k).train_cost
+
+    def score(self, outputs: Outputs, split: str) -> Evaluation:
+        return score_outputs(outputs, self.payload(split), self.epsilon, self.percentile_reference)
+
+
+def output_mb(n: int, m: int, b: int, k: int) -> int:
+    """Sandbox output allowance (MiB) for one evaluation: loc_dev is n*m*b x K floats."""
+    return int(8 * (n * m * b + 2 * b) * k / 2**20) + 16

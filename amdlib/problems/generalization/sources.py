@@ -1,0 +1,117 @@
+"""Where the learned mechanisms come from: Experiment 4 runs (by run id) or a search here.
+
+An Experiment 4 run directory ``<outputs>/facility_location/<run_id>/`` holds
+``params.yaml`` (the run's setting) and ``results.json``; the learned code is read
+from ``results["best"]["code"]`` (else the first ``"code"`` string found in it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from amdlib.errors import UserError
+from amdlib.pipeline.runs import outputs_root
+
+SOURCE_EXPERIMENT = "facility_location"
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A learned mechanism and the setting it was learned in (``weights``: Experiment 4's spec)."""
+
+    label: str
+    code: str
+    n: int
+    k: int
+    distribution: str
+    weights: str
+    convention: str
+    source: str
+
+    @property
+    def unweighted(self) -> bool:
+        return str(self.weights).strip().lower() == "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _find_code(data: Any) -> str | None:
+    """The learned code: ``best.code`` first, else the first ``code`` string anywhere."""
+    if isinstance(data, Mapping):
+        best = data.get("best")
+        if isinstance(best, Mapping) and isinstance(best.get("code"), str):
+            return best["code"]
+        if isinstance(data.get("code"), str) and data["code"].strip():
+            return data["code"]
+        values: Iterable[Any] = data.values()
+    elif isinstance(data, list):
+        values = data
+    else:
+        return None
+    for value in values:
+        found = _find_code(value)
+        if found:
+            return found
+    return None
+
+
+def run_path(run_id: str, root: str | Path | None = None) -> Path:
+    """The directory of an Experiment 4 run: ``run_id`` is an id, ``facility_location/<id>`` or a path."""
+    given = Path(run_id).expanduser()
+    base = outputs_root(root)
+    for candidate in (given, base / given, base / SOURCE_EXPERIMENT / given):
+        if (candidate / "results.json").is_file():
+            return candidate
+    raise UserError(f"source run '{run_id}': no results.json under {base / SOURCE_EXPERIMENT / run_id} (run Experiment 4 first)")
+
+
+def load_run(run_id: str, root: str | Path | None = None) -> Learned:
+    """The learned mechanism of one Experiment 4 run and its training setting."""
+    path = run_path(run_id, root)
+    results = json.loads((path / "results.json").read_text(encoding="utf-8"))
+    params_file = path / "params.yaml"
+    params = yaml.safe_load(params_file.read_text(encoding="utf-8")) if params_file.is_file() else {}
+    setting = {**(results.get("setting") or {}), **(params or {})}
+    code = _find_code(results)
+    if not code:
+        raise UserError(f"source run '{run_id}': results.json holds no learned code")
+    try:
+        n, k = int(setting["n_agents"]), int(setting["n_facilities"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError(f"source run '{run_id}': n_agents / n_facilities not found in params.yaml or results") from None
+    weights = setting.get("weights", "none")
+    weights = ",".join(f"{float(v):g}" for v in weights) if isinstance(weights, list) else str(weights)
+    dist = str(setting.get("distribution", "uniform"))
+    return Learned(label=f"K={k} {_weight_label(weights)} (run {path.name})", code=code, n=n, k=k, distribution=dist,
+                   weights=weights, convention=str(setting.get("convention", "vectorized")), source=path.name)
+
+
+def _weight_label(weights: str) -> str:
+    return "unweighted" if str(weights).lower() == "none" else f"weights {weights}"
+
+
+def learn_here(params: Mapping[str, Any], progress: bool = False) -> tuple[list[Learned], dict[str, Any]]:
+    """Learn one mechanism per (K, weighting) on uniform peaks with Experiment 4's problem and
+    the run's search settings. Returns the mechanisms and the search results (for the ledger)."""
+    from amdlib.core.engine import SearchConfig, run_search
+    from amdlib.problems.facility.problem import FacilityProblem
+
+    learned, searches = [], {}
+    config = SearchConfig.from_params(params)
+    for k in params["ks"]:
+        for weights in params["weightings"]:
+            problem = FacilityProblem(n_agents=params["learn_n"], n_facilities=k, distribution="uniform", weights=weights,
+                                      epsilon=0.0, n_train=params["n_train"], n_test=params["n_test"],
+                                      n_misreports=params["n_misreports"], seed=params["seed"])
+            result = run_search(problem, config, progress=progress)
+            label = f"K={k} {_weight_label(weights)} (learned here)"
+            searches[label] = result
+            learned.append(Learned(label=label, code=result.best.code, n=int(params["learn_n"]), k=int(k), distribution="uniform",
+                                   weights=str(weights), convention="vectorized", source="search in this run"))
+    return learned, searches
