@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 import yaml
 
@@ -82,13 +82,14 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def ipc_kernel_manager(tag: str) -> type:
+def ipc_kernel_manager(tag: str, log: IO[bytes]) -> type:
     """A kernel manager class whose kernels talk over IPC sockets under ``/tmp/amdk/<tag>``.
 
     Kernels started in parallel with TCP pick free ports independently and can
-    collide; IPC socket paths are unique per run instead.
+    collide; IPC socket paths are unique per run instead. The kernel process's
+    own stdout/stderr (its log, not cell output) go to ``log``.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
 
     IPC_DIR.mkdir(parents=True, exist_ok=True)
     prefix = str(IPC_DIR / tag)
@@ -98,6 +99,11 @@ def ipc_kernel_manager(tag: str) -> type:
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", prefix)
             super().__init__(**kwargs)
+
+        async def start_kernel(self, **kwargs: Any) -> None:
+            kwargs.setdefault("stdout", log)
+            kwargs.setdefault("stderr", log)
+            await KernelManager._async_start_kernel(self, **kwargs)
 
     return IpcKernelManager
 
@@ -113,11 +119,14 @@ def _kernel_env() -> Iterator[None]:
             os.environ["MPLBACKEND"] = saved
 
 
-def execute_notebook(source: Path, target: Path, params: dict[str, Any], tag: str) -> None:
-    """Run ``source`` with ``params`` injected, saving the executed copy to ``target``."""
+def execute_notebook(source: Path, target: Path, params: dict[str, Any], tag: str, log_path: Path) -> None:
+    """Run ``source`` with ``params`` injected, saving the executed copy to ``target``.
+
+    The kernel's own log goes to ``log_path`` (cell outputs are in the notebook).
+    """
     import papermill
 
-    with _kernel_env():
+    with _kernel_env(), open(log_path, "ab") as log:
         try:
             papermill.execute_notebook(
                 str(source),
@@ -127,7 +136,7 @@ def execute_notebook(source: Path, target: Path, params: dict[str, Any], tag: st
                 cwd=str(runs.REPO_ROOT),
                 progress_bar=False,
                 start_timeout=180,
-                kernel_manager_class=ipc_kernel_manager(tag),
+                kernel_manager_class=ipc_kernel_manager(tag, log),
             )
         finally:
             for leftover in IPC_DIR.glob(f"{tag}-*"):
@@ -189,8 +198,10 @@ def execute_run(experiment: str, params: dict[str, Any], root: str | Path, force
     t0, start = time.monotonic(), _now()
     work = runs.working_dir(root, experiment, rid)
     failed = runs.failed_record(root, experiment, rid)
+    kernel_log = work.with_name(f"{work.name}.kernel.log")  # beside, not inside: not part of the run
     try:
-        execute_notebook(runs.notebook_path(exp), work / "notebook.ipynb", _exec_params(params, work), f"{rid[:8]}{os.getpid() % 10000}")
+        tag = f"{rid[:8]}{os.getpid() % 10000}"
+        execute_notebook(runs.notebook_path(exp), work / "notebook.ipynb", _exec_params(params, work), tag, kernel_log)
         if not (work / "results.json").is_file():
             raise RuntimeError("the notebook finished without writing results.json (call ctx.write_results)")
         render_file(work / "notebook.ipynb", work / "notebook.html")
@@ -202,10 +213,13 @@ def execute_run(experiment: str, params: dict[str, Any], root: str | Path, force
         partial = work / "notebook.ipynb"
         if partial.is_file():
             shutil.copyfile(partial, failed.with_suffix(".ipynb"))
-        write_json(failed, {"experiment": experiment, "run_id": rid, "status": "failed", "error": line,
+        log_tail = kernel_log.read_text(errors="replace")[-4000:] if kernel_log.is_file() else ""
+        write_json(failed, {"experiment": experiment, "run_id": rid, "status": "failed", "error": line, "kernel_log": log_tail,
                             "start": start, "end": _now(), "params": runs.identity(params), "params_source": source})
         shutil.rmtree(work, ignore_errors=True)
+        kernel_log.unlink(missing_ok=True)
         return Outcome(experiment, rid, "failed", str(failed), error=line, duration_s=time.monotonic() - t0, params=params)
+    kernel_log.unlink(missing_ok=True)
     failed.unlink(missing_ok=True)
     failed.with_suffix(".ipynb").unlink(missing_ok=True)
     runs.rebuild_index(root)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import copy
 
-from amdlib.core.proposers.mutate import Kit, body_of, const, locals_of, show, sites
+from amdlib.core.proposers.mutate import Kit
+from amdlib.core.proposers.tree import body_of, const, locals_of, show, sites
 
 
 def _names(node: ast.AST) -> set[str]:

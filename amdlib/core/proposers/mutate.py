@@ -3,26 +3,27 @@
 Every operator takes a :class:`Kit` (random generator and the problem's
 grammar) and a function definition, changes the function in place and returns
 a short description of what it did, or ``None`` when it does not apply (for
-example: no binary operator to swap).  The *sites* an operator may touch are
-the numeric-looking expressions of the body: not call targets, attribute
-bases, subscript indices, assignment targets or ``range(...)`` arguments,
-whose replacement would almost always break the program.
+example: no binary operator to swap).  Operators touch only *sites* (see
+:mod:`amdlib.core.proposers.tree`).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-_ELIGIBLE = (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.IfExp,
-             ast.Subscript)
-_INTEGER_CALLS = frozenset({"range", "len", "int", "round", "enumerate", "zip"})
-_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+from amdlib.core.proposers.tree import (ELIGIBLE, Site, body_of, const, locals_of, numeric_value,
+                                        show, sites, size)
+
+__all__ = ["Kit", "OPERATORS", "BINOPS", "Site", "atom", "body_of", "numeric_value", "size", "sites",
+           "perturb_constant", "jiggle_constants", "introduce_constant", "swap_operator",
+           "replace_subtree", "wrap", "apply_function", "delete_term", "insert_statement"]
+
+BINOPS = _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
@@ -47,101 +48,6 @@ class Kit:
         return round(float(self.rng.uniform(-2.0, 2.0)), 3)
 
 
-@dataclass
-class Site:
-    """A place in the tree holding an expression that can be replaced."""
-
-    parent: ast.AST
-    field: str
-    index: int | None
-    node: ast.expr
-
-    def replace(self, new: ast.expr) -> None:
-        if self.index is None:
-            setattr(self.parent, self.field, new)
-        else:
-            getattr(self.parent, self.field)[self.index] = new
-        self.node = new
-
-
-def show(node: ast.AST, limit: int = 48) -> str:
-    """Short source text of a node for descriptions."""
-    text = ast.unparse(node).replace("{", "(").replace("}", ")")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def const(value: float) -> ast.expr:
-    """A numeric literal; negatives as unary minus so unparsing keeps precedence right."""
-    value = float(f"{value:.6g}")
-    if value < 0:
-        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
-    return ast.Constant(value)
-
-
-def numeric_value(node: ast.AST) -> float | None:
-    """The value of a numeric literal (``-c`` included), else None."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = numeric_value(node.operand)
-        return None if inner is None else -inner
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return float(node.value)
-    return None
-
-
-def body_of(func: ast.FunctionDef) -> list[ast.stmt]:
-    """The body without its docstring."""
-    body = func.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        return body[1:]
-    return body
-
-
-def sites(func: ast.FunctionDef) -> list[Site]:
-    """Replaceable expression slots of ``func``'s body, in source order."""
-    out: list[Site] = []
-
-    def visit(node: ast.AST) -> None:
-        for name, value in ast.iter_fields(node):
-            if (isinstance(node, ast.Call) and name == "func") or \
-                    (isinstance(node, ast.Attribute) and name == "value") or \
-                    (isinstance(node, ast.Subscript) and name == "slice"):
-                continue
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id in _INTEGER_CALLS:
-                continue
-            items, listed = (value, True) if isinstance(value, list) else ([value], False)
-            for i, child in enumerate(items):
-                if not isinstance(child, ast.AST) or isinstance(
-                        child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                    continue
-                if not isinstance(getattr(child, "ctx", ast.Load()), ast.Load):
-                    continue
-                if isinstance(child, _ELIGIBLE) and (not isinstance(child, ast.Constant)
-                                                     or numeric_value(child) is not None):
-                    out.append(Site(node, name, i if listed else None, child))
-                visit(child)
-
-    holder = ast.Module(body=body_of(func), type_ignores=[])
-    visit(holder)
-    return out
-
-
-def size(func: ast.FunctionDef) -> int:
-    """Number of expression and statement nodes in the body (the bloat measure)."""
-    return sum(isinstance(n, (ast.expr, ast.stmt)) for s in body_of(func) for n in ast.walk(s))
-
-
-def locals_of(func: ast.FunctionDef) -> list[str]:
-    """Names assigned in the body, in order of first assignment."""
-    names: list[str] = []
-    for stmt in body_of(func):
-        for n in ast.walk(stmt):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
-                names.append(n.id)
-    return names
-
-
 def atom(kit: Kit, func: ast.FunctionDef) -> ast.expr:
     """A fresh leaf: a grammar expression, a local variable or a constant."""
     names = locals_of(func)
@@ -154,7 +60,7 @@ def atom(kit: Kit, func: ast.FunctionDef) -> ast.expr:
     return const(kit.constant())
 
 
-def _pick_site(kit: Kit, func: ast.FunctionDef, kinds: tuple = _ELIGIBLE) -> Site | None:
+def _pick_site(kit: Kit, func: ast.FunctionDef, kinds: tuple = ELIGIBLE) -> Site | None:
     """A random site; a quarter of the time the whole returned expression."""
     found = [s for s in sites(func) if isinstance(s.node, kinds)]
     if not found:
@@ -327,93 +233,3 @@ OPERATORS: dict[str, Operator] = {
     "replace": replace_subtree, "wrap": wrap, "function": apply_function,
     "delete": delete_term, "insert": insert_statement,
 }
-
-
-def _fold_pair(node: ast.BinOp) -> ast.expr | None:
-    """A simpler equal form of ``node``, or None (literal arithmetic, chains, identities)."""
-    a, b = numeric_value(node.left), numeric_value(node.right)
-    op = type(node.op)
-    try:
-        if a is not None and b is not None:
-            value = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(op)
-            if value is None:
-                value = a / b if op is ast.Div else a ** b if op is ast.Pow else None
-            if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e12:
-                return const(value)
-            return None
-        inner = node.left
-        if b is not None and isinstance(inner, ast.BinOp) and numeric_value(inner.right) is not None:
-            c = numeric_value(inner.right)
-            mul, add = (ast.Mult, ast.Div), (ast.Add, ast.Sub)
-            if op in mul and type(inner.op) in mul:  # (e * c) / b -> e * (c / b)
-                k = (c if isinstance(inner.op, ast.Mult) else 1.0 / c) * (b if op is ast.Mult else 1.0 / b)
-                return ast.BinOp(left=inner.left, op=ast.Mult(), right=const(k))
-            if op in add and type(inner.op) in add:  # (e + c) - b -> e + (c - b)
-                k = (c if isinstance(inner.op, ast.Add) else -c) + (b if op is ast.Add else -b)
-                return ast.BinOp(left=inner.left, op=ast.Add(), right=const(k))
-    except ZeroDivisionError:
-        return None
-    if b is not None and ((b == 0.0 and op in (ast.Add, ast.Sub)) or (b == 1.0 and op in (ast.Mult, ast.Div))):
-        return node.left
-    if a is not None and ((a == 0.0 and op is ast.Add) or (a == 1.0 and op is ast.Mult)):
-        return node.right
-    if b is not None and b < 0 and op in (ast.Add, ast.Sub):  # e + -c -> e - c
-        flipped = ast.Sub() if op is ast.Add else ast.Add()
-        return ast.BinOp(left=node.left, op=flipped, right=const(-b))
-    return None
-
-
-_PURE = {"abs": abs, "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log1p": math.log1p,
-         "maximum": max, "minimum": min, "max": max, "min": min}
-
-
-def _fold_call(node: ast.Call) -> ast.expr | None:
-    """``np.sqrt(4.0) -> 2.0`` and the like, for a few pure functions of literals."""
-    fname = node.func.attr if isinstance(node.func, ast.Attribute) else \
-        node.func.id if isinstance(node.func, ast.Name) else None
-    values = [numeric_value(a) for a in node.args]
-    if fname not in _PURE or node.keywords or not values or None in values:
-        return None
-    try:
-        value = float(_PURE[fname](*values))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return const(value) if math.isfinite(value) else None
-
-
-def fold_constants(func: ast.FunctionDef) -> None:
-    """Simplify literal arithmetic so constants stay single, tunable leaves.
-
-    ``2.0 * 0.5 -> 1.0``, ``x * 2 * 3 -> x * 6``, ``x + 0.0 -> x``, ``x + -c -> x - c``.
-    The identities can drop a broadcast (``x * 1.0`` of a scalar ``x``), which the
-    harness's ``np.asarray`` handles.
-    """
-    for _ in range(3):
-        changed = False
-        for site in reversed(sites(func)):  # children before parents
-            node = site.node
-            while isinstance(node, (ast.BinOp, ast.Call)):
-                simpler = _fold_pair(node) if isinstance(node, ast.BinOp) else _fold_call(node)
-                if simpler is None:
-                    break
-                site.replace(simpler)
-                node, changed = simpler, True
-        if not changed:
-            break
-
-
-def drop_dead_assignments(func: ast.FunctionDef) -> None:
-    """Remove top-level assignments to names that are never read (left by shrinking)."""
-    changed = True
-    while changed:
-        changed = False
-        for stmt in body_of(func):
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                    and isinstance(stmt.targets[0], ast.Name):
-                name = stmt.targets[0].id
-                read = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-                           for s in func.body for n in ast.walk(s))
-                if not read:
-                    func.body.remove(stmt)
-                    changed = True
-                    break

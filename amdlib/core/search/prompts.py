@@ -10,6 +10,8 @@ code block with one function.
 
 from __future__ import annotations
 
+import ast
+import copy
 import math
 import re
 from typing import Sequence
@@ -97,6 +99,20 @@ def rename_function(code: str, old: str, new: str) -> str:
     return re.sub(_DEF_RE.format(name=re.escape(old)), rf"\g<1>{new}\g<2>", code, count=1)
 
 
+def _signature(template: str, name: str, new: str) -> str:
+    """The template's ``def`` line of ``name`` (signature only), renamed to ``new``."""
+    try:
+        tree = ast.parse(template)
+    except SyntaxError:
+        return f"def {new}(...):"
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            stub = copy.copy(node)
+            stub.name, stub.body, stub.decorator_list = new, [ast.Pass()], []
+            return ast.unparse(stub).rsplit("\n", 1)[0]
+    return f"def {new}(...):"
+
+
 def funsearch_messages(problem: Problem, parents: Sequence[Program]) -> list[dict[str, str]]:
     """A FunSearch best-shot prompt: parents as ``f_v0, f_v1, ...`` (ascending score), then ``f_vK``.
 
@@ -112,10 +128,12 @@ def funsearch_messages(problem: Problem, parents: Sequence[Program]) -> list[dic
         blocks.append(f"{header}\n{rename_function(parent.code.strip(), name, f'{name}_v{i}')}")
     k = len(parents)
     previous = f"{name}_v{k - 1}" if k else name
-    blocks.append(f"def {name}_v{k}(...):\n    \"\"\"Improved version of `{previous}`.\"\"\"")
+    blocks.append(f"{_signature(problem.function.template, name, f'{name}_v{k}')}\n"
+                  f"    \"\"\"Improved version of `{previous}`.\"\"\"")
     user = "\n\n".join([
         problem.task.strip(),
-        "Here are previous versions of the function, from worst to best:",
+        f"Template:\n```python\n{problem.function.template.strip()}\n```",
+        "Previous versions of the function, from worst to best:",
         "```python\n" + "\n\n\n".join(blocks) + "\n```",
         f"Write `{name}_v{k}`, a better version than all of them, but name it `{name}` and keep "
         "the template's signature.",

@@ -31,10 +31,10 @@ def test_rank_select_follows_inverse_rank_weights():
     rng = np.random.default_rng(0)
     items = list(range(4))
     counts = np.zeros(4)
-    for _ in range(20000):
+    for _ in range(6000):
         counts[rank_select(rng, items, 1)[0]] += 1
     expected = 1 / (np.arange(4) + 4)
-    np.testing.assert_allclose(counts / counts.sum(), expected / expected.sum(), atol=0.01)
+    np.testing.assert_allclose(counts / counts.sum(), expected / expected.sum(), atol=0.02)
     pair = rank_select(rng, items, 2)
     assert len(set(pair)) == 2
     assert rank_select(rng, [7], 2) == [7, 7]

@@ -1,0 +1,103 @@
+"""Simplification of mutants: fold literal arithmetic, drop dead assignments.
+
+Keeping constants as single leaves (``x * 6.0`` rather than ``x * 2.0 * 3.0``)
+makes them tunable by one perturbation and keeps programs from bloating.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+
+from amdlib.core.proposers.mutate import BINOPS as _BINOPS
+from amdlib.core.proposers.tree import body_of, const, numeric_value, sites
+
+
+def _fold_pair(node: ast.BinOp) -> ast.expr | None:
+    """A simpler equal form of ``node``, or None (literal arithmetic, chains, identities)."""
+    a, b = numeric_value(node.left), numeric_value(node.right)
+    op = type(node.op)
+    try:
+        if a is not None and b is not None:
+            value = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(op)
+            if value is None:
+                value = a / b if op is ast.Div else a ** b if op is ast.Pow else None
+            if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e12:
+                return const(value)
+            return None
+        inner = node.left
+        if b is not None and isinstance(inner, ast.BinOp) and numeric_value(inner.right) is not None:
+            c = numeric_value(inner.right)
+            mul, add = (ast.Mult, ast.Div), (ast.Add, ast.Sub)
+            if op in mul and type(inner.op) in mul:  # (e * c) / b -> e * (c / b)
+                k = (c if isinstance(inner.op, ast.Mult) else 1.0 / c) * (b if op is ast.Mult else 1.0 / b)
+                return ast.BinOp(left=inner.left, op=ast.Mult(), right=const(k))
+            if op in add and type(inner.op) in add:  # (e + c) - b -> e + (c - b)
+                k = (c if isinstance(inner.op, ast.Add) else -c) + (b if op is ast.Add else -b)
+                return ast.BinOp(left=inner.left, op=ast.Add(), right=const(k))
+    except ZeroDivisionError:
+        return None
+    if b is not None and ((b == 0.0 and op in (ast.Add, ast.Sub)) or (b == 1.0 and op in (ast.Mult, ast.Div))):
+        return node.left
+    if a is not None and ((a == 0.0 and op is ast.Add) or (a == 1.0 and op is ast.Mult)):
+        return node.right
+    if b is not None and b < 0 and op in (ast.Add, ast.Sub):  # e + -c -> e - c
+        flipped = ast.Sub() if op is ast.Add else ast.Add()
+        return ast.BinOp(left=node.left, op=flipped, right=const(-b))
+    return None
+
+
+_PURE = {"abs": abs, "sqrt": math.sqrt, "exp": math.exp, "log": math.log, "log1p": math.log1p,
+         "maximum": max, "minimum": min, "max": max, "min": min}
+
+
+def _fold_call(node: ast.Call) -> ast.expr | None:
+    """``np.sqrt(4.0) -> 2.0`` and the like, for a few pure functions of literals."""
+    fname = node.func.attr if isinstance(node.func, ast.Attribute) else \
+        node.func.id if isinstance(node.func, ast.Name) else None
+    values = [numeric_value(a) for a in node.args]
+    if fname not in _PURE or node.keywords or not values or None in values:
+        return None
+    try:
+        value = float(_PURE[fname](*values))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return const(value) if math.isfinite(value) else None
+
+
+def fold_constants(func: ast.FunctionDef) -> None:
+    """Simplify literal arithmetic so constants stay single, tunable leaves.
+
+    ``2.0 * 0.5 -> 1.0``, ``x * 2 * 3 -> x * 6``, ``x + 0.0 -> x``, ``x + -c -> x - c``.
+    The identities can drop a broadcast (``x * 1.0`` of a scalar ``x``), which the
+    harness's ``np.asarray`` handles.
+    """
+    for _ in range(3):
+        changed = False
+        for site in reversed(sites(func)):  # children before parents
+            node = site.node
+            while isinstance(node, (ast.BinOp, ast.Call)):
+                simpler = _fold_pair(node) if isinstance(node, ast.BinOp) else _fold_call(node)
+                if simpler is None:
+                    break
+                site.replace(simpler)
+                node, changed = simpler, True
+        if not changed:
+            break
+
+
+def drop_dead_assignments(func: ast.FunctionDef) -> None:
+    """Remove top-level assignments to names that are never read (left by shrinking)."""
+    changed = True
+    while changed:
+        changed = False
+        for stmt in body_of(func):
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], ast.Name):
+                name = stmt.targets[0].id
+                read = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                           for s in func.body for n in ast.walk(s))
+                if not read:
+                    func.body.remove(stmt)
+                    changed = True
+                    break
