@@ -84,10 +84,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep = load_sweep(args.file)
     root = outputs_root(args.outputs)
     if args.dry_run:
+        # Show what tells the runs apart; the rest is common to all of them.
+        varying = [k for k in sorted(sweep.runs[0]) if len({json.dumps(p[k]) for p in sweep.runs}) > 1]
         for rid, params in zip(sweep.run_ids(), sweep.runs):
             state = "complete" if is_complete(run_dir(root, sweep.experiment, rid)) else "to run"
-            shown = {k: params[k] for k in sorted(params) if k != "output_dir"}
-            _echo(f"{rid}  {state:8s}  {json.dumps(shown, sort_keys=True)}")
+            _echo(f"{rid}  {state:8s}  {' '.join(f'{k}={params[k]}' for k in varying)}")
         _echo(f"{len(sweep.runs)} runs of {sweep.experiment} -> {root / sweep.experiment}")
         return 0
     outcomes = run_sweep(sweep, root, jobs=args.jobs, scheduler=args.scheduler, force=args.force,

@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
@@ -44,7 +44,6 @@ class Outcome:
     path: str
     error: str = ""
     duration_s: float = 0.0
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 def _now() -> str:
@@ -143,6 +142,14 @@ def execute_notebook(source: Path, target: Path, params: dict[str, Any], tag: st
                 leftover.unlink(missing_ok=True)
 
 
+def _clean_ipc(prefix: str) -> None:
+    """Remove IPC sockets left by killed runs (``<prefix>-<pid>-<n>`` of processes that are gone)."""
+    for sock in IPC_DIR.glob(f"{prefix}-*-*"):
+        pid = sock.name.split("-")[1]
+        if pid.isdigit() and not runs.pid_alive(int(pid)):
+            sock.unlink(missing_ok=True)
+
+
 def _error_line(err: BaseException) -> str:
     """One line for a failure: the notebook's exception, not papermill's wrapper text."""
     ename, evalue = getattr(err, "ename", None), getattr(err, "evalue", None)
@@ -194,17 +201,19 @@ def execute_run(experiment: str, params: dict[str, Any], root: str | Path, force
     rid = runs.run_id(experiment, params)
     final = runs.run_dir(root, experiment, rid)
     if not force and runs.is_complete(final):
-        return Outcome(experiment, rid, "skipped", str(final), params=params)
+        return Outcome(experiment, rid, "skipped", str(final))
     t0, start = time.monotonic(), _now()
     work = runs.working_dir(root, experiment, rid)
     failed = runs.failed_record(root, experiment, rid)
-    kernel_log = work.with_name(f"{work.name}.kernel.log")  # beside, not inside: not part of the run
+    kernel_log = work / "kernel.log"  # the kernel process's own log; dropped before publishing
     try:
-        tag = f"{rid[:8]}{os.getpid() % 10000}"
+        tag = f"{rid[:8]}-{os.getpid()}"
+        _clean_ipc(rid[:8])
         execute_notebook(runs.notebook_path(exp), work / "notebook.ipynb", _exec_params(params, work), tag, kernel_log)
         if not (work / "results.json").is_file():
             raise RuntimeError("the notebook finished without writing results.json (call ctx.write_results)")
         render_file(work / "notebook.ipynb", work / "notebook.html")
+        kernel_log.unlink(missing_ok=True)
         write_text_atomic(work / "params.yaml", yaml.safe_dump(runs.identity(params), sort_keys=True))
         write_json(work / "run.json", _run_info(experiment, rid, params, work, start, t0, source))
         runs.publish(work, final)
@@ -217,10 +226,8 @@ def execute_run(experiment: str, params: dict[str, Any], root: str | Path, force
         write_json(failed, {"experiment": experiment, "run_id": rid, "status": "failed", "error": line, "kernel_log": log_tail,
                             "start": start, "end": _now(), "params": runs.identity(params), "params_source": source})
         shutil.rmtree(work, ignore_errors=True)
-        kernel_log.unlink(missing_ok=True)
-        return Outcome(experiment, rid, "failed", str(failed), error=line, duration_s=time.monotonic() - t0, params=params)
-    kernel_log.unlink(missing_ok=True)
+        return Outcome(experiment, rid, "failed", str(failed), error=line, duration_s=time.monotonic() - t0)
     failed.unlink(missing_ok=True)
     failed.with_suffix(".ipynb").unlink(missing_ok=True)
     runs.rebuild_index(root)
-    return Outcome(experiment, rid, "ok", str(final), duration_s=time.monotonic() - t0, params=params)
+    return Outcome(experiment, rid, "ok", str(final), duration_s=time.monotonic() - t0)

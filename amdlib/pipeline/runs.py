@@ -76,7 +76,8 @@ def is_complete(path: Path) -> bool:
     return info.get("status") == "ok" and (path / "results.json").is_file()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (working dirs and sockets are named by pid)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -91,7 +92,7 @@ def clean_stale(root: Path, experiment_name: str, rid: str) -> None:
     base = root / experiment_name
     for tmp in base.glob(f".tmp-{rid}-*"):
         pid = tmp.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
 
 

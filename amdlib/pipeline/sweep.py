@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 
 from amdlib.errors import UserError
 from amdlib.pipeline import runs
+from amdlib.pipeline.jsonio import write_json
 from amdlib.pipeline.params import check_keys, load_yaml, validate
 from amdlib.pipeline.runner import Outcome, execute_run
 
@@ -130,6 +131,17 @@ def _dask(address: str) -> Backend:
     return submit, dask_completed, client.close
 
 
+def _result(future: Future, experiment: str, rid: str, root: Path) -> Outcome:
+    """A worker's outcome; a worker that died (killed, out of memory) counts as a failed run."""
+    try:
+        return future.result()
+    except Exception as err:
+        line = f"worker lost: {type(err).__name__}: {' '.join(str(err).split())}"
+        record = runs.failed_record(root, experiment, rid)
+        write_json(record, {"experiment": experiment, "run_id": rid, "status": "failed", "error": line})
+        return Outcome(experiment, rid, "failed", str(record), error=line)
+
+
 def run_sweep(
     sweep: Sweep,
     root: Path,
@@ -153,7 +165,7 @@ def run_sweep(
         if wanted and rid not in wanted:
             continue
         if not force and runs.is_complete(runs.run_dir(root, sweep.experiment, rid)):
-            outcomes[rid] = Outcome(sweep.experiment, rid, "skipped", str(runs.run_dir(root, sweep.experiment, rid)), params=params)
+            outcomes[rid] = Outcome(sweep.experiment, rid, "skipped", str(runs.run_dir(root, sweep.experiment, rid)))
         else:
             pending.append(params)
     args = [(sweep.experiment, p, str(root), force, sweep.source) for p in pending]
@@ -163,7 +175,8 @@ def run_sweep(
         finished = (execute_run(*a) for a in args)  # in-process: no pool start-up cost
     elif pending:  # connect before drawing progress, so a bad address is a clean one-line error
         submit, completed, close = _dask(scheduler) if scheduler else _local_pool(jobs)
-        finished = (f.result() for f in completed([submit(execute_run, *a) for a in args]))
+        futures = {submit(execute_run, *a): runs.run_id(sweep.experiment, a[1]) for a in args}
+        finished = (_result(f, sweep.experiment, futures[f], root) for f in completed(list(futures)))
     bar = tqdm(total=len(outcomes) + len(pending), initial=len(outcomes), desc=sweep.experiment, unit="run", disable=not progress)
     for done in list(outcomes.values()):
         report and report(done)

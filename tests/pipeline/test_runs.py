@@ -59,3 +59,16 @@ def test_index_lists_only_complete_runs(tmp_path):
 def test_canonical_json():
     text = dumps({"b": np.float64(0.5), "a": [np.int64(2), math.inf], "c": (1, 2)})
     assert text == '{\n "a": [\n  2,\n  null\n ],\n "b": 0.5,\n "c": [\n  1,\n  2\n ]\n}\n'
+
+
+def test_kernel_params_record_llm_runs_beside_the_results(tmp_path, monkeypatch):
+    from amdlib.pipeline.runner import _exec_params
+
+    monkeypatch.chdir(tmp_path)
+    work = tmp_path / ".tmp-x-1"
+    online = _exec_params({"proposer": "openai", "cassette": "", "seed": 0}, work)
+    assert online == {"proposer": "openai", "cassette": str(work / "cassette.jsonl"), "seed": 0, "output_dir": str(work)}
+    offline = _exec_params({"proposer": "offline", "cassette": ""}, work)
+    assert offline["cassette"] == ""
+    replay = _exec_params({"proposer": "replay", "cassette": "rec/c.jsonl"}, work)
+    assert replay["cassette"] == str(tmp_path / "rec" / "c.jsonl")  # the kernel runs elsewhere: make it absolute

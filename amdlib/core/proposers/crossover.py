@@ -26,8 +26,8 @@ def graft_subtree(kit: Kit, first: ast.FunctionDef, second: ast.FunctionDef) -> 
     if not here or not donors:
         return None
     other_locals = set(locals_of(second)) - set(locals_of(first))
-    usable = [d for d in donors if not (_names(d) & other_locals)
-              and ast.dump(d) not in {ast.dump(s.node) for s in here}]
+    present = {ast.dump(s.node) for s in here}  # built once: dumping is the costly part
+    usable = [d for d in donors if not (_names(d) & other_locals) and ast.dump(d) not in present]
     if not usable:
         return None
     # Prefer larger donors: they carry the other parent's ideas, not just a leaf.

@@ -16,12 +16,12 @@ from typing import Callable
 
 import numpy as np
 
-from amdlib.core.proposers.tree import (ELIGIBLE, Site, body_of, const, locals_of, numeric_value,
-                                        show, sites, size)
+from amdlib.core.proposers.tree import (ELIGIBLE, Site, additive_terms, body_of, const, locals_of,
+                                        numeric_value, show, sites, size)
 
 __all__ = ["Kit", "OPERATORS", "BINOPS", "Site", "atom", "body_of", "numeric_value", "size", "sites",
            "perturb_constant", "jiggle_constants", "introduce_constant", "swap_operator",
-           "replace_subtree", "wrap", "apply_function", "delete_term", "insert_statement"]
+           "replace_subtree", "replace_term", "wrap", "apply_function", "delete_term", "insert_statement"]
 
 BINOPS = _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -146,6 +146,35 @@ def replace_subtree(kit: Kit, func: ast.FunctionDef) -> str | None:
     return f"replace {before} with {show(new)}"
 
 
+def replace_term(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Replace a whole additive term by ``c * g``: a grammar expression times a fresh constant.
+
+    A structural move whose constant the tuning operators then adjust; without a sum,
+    the returned expression gains the new term instead.
+    """
+    pool = kit.expressions or kit.fallback_atoms
+    if not pool:
+        return None
+    piece = copy.deepcopy(kit.pick(pool))
+    c = kit.constant() if kit.rng.random() < 0.3 else \
+        float(kit.rng.choice([-1.0, 1.0])) * 10.0 ** kit.rng.uniform(-2.0, 0.0)
+    new = ast.BinOp(left=const(c if c else 0.5), op=ast.Mult(), right=piece)
+    terms = [s for s in additive_terms(func) if numeric_value(s.node) is None]
+    if terms:
+        site = kit.pick(terms)
+        if ast.dump(site.node) == ast.dump(new):
+            return None
+        before = show(site.node, 32)
+        site.replace(new)
+        return f"replace term {before} with {show(new)}"
+    body = body_of(func)
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return None
+    ret = body[-1]
+    ret.value = ast.BinOp(left=ret.value, op=ast.Add(), right=new)
+    return f"add term {show(new)}"
+
+
 def wrap(kit: Kit, func: ast.FunctionDef) -> str | None:
     """Combine a subexpression with a grammar piece: x -> x op g (g possibly scaled)."""
     site = _pick_site(kit, func)
@@ -230,6 +259,6 @@ def insert_statement(kit: Kit, func: ast.FunctionDef) -> str | None:
 Operator = Callable[[Kit, ast.FunctionDef], "str | None"]
 OPERATORS: dict[str, Operator] = {
     "constant": perturb_constant, "jiggle": jiggle_constants, "introduce": introduce_constant, "swap": swap_operator,
-    "replace": replace_subtree, "wrap": wrap, "function": apply_function,
+    "replace": replace_subtree, "term": replace_term, "wrap": wrap, "function": apply_function,
     "delete": delete_term, "insert": insert_statement,
 }

@@ -3,10 +3,16 @@
 It is the default proposer and a real search baseline.  Given a request it
 takes the best parent (or the problem's seed program), applies grammar-driven
 mutations (graft a grammar expression, combine, perturb constants at several
-scales, swap operators, shrink) or recombines two parents, and answers with
-``{what changed}`` followed by the source of the function, which
-:func:`amdlib.core.code.extract` accepts.  The answer depends only on the
-request and the seed.
+scales, swap operators, replace a term, shrink) or recombines two parents, and
+answers with ``{what changed}`` followed by the source of the function, which
+:func:`amdlib.core.code.extract` accepts.
+
+Every mutant is checked before it is answered: it stays within the node
+budget (shrunk by dropping terms when over it), reads no local name before
+assigning it (:mod:`amdlib.core.proposers.scope`), and differs from its
+parents and from this proposer's recent answers.  The answer depends only on
+the request, the seed and the proposer's earlier answers (the novelty memory),
+so a run that makes the same requests in the same order is reproducible.
 """
 
 from __future__ import annotations
@@ -17,29 +23,36 @@ import math
 
 import numpy as np
 
-from amdlib.core.code import code_hash, extract
+from amdlib.core.code import extract
 from amdlib.core.problem import Problem
 from amdlib.core.program import Program, Proposal, ProposalRequest
 from amdlib.core.proposers import crossover, mutate, simplify
 from amdlib.core.proposers.mutate import Kit
+from amdlib.core.proposers.render import Parsed, Renderer, arg_names, find_def
+from amdlib.core.proposers.scope import unbound_names
 
 # Operator mixes (weights) per request kind; tuned on the toy regression in the tests.
 _MIXES: dict[str, dict[str, float]] = {
     "init": {"replace": 0.4, "wrap": 0.35, "insert": 0.1, "function": 0.15},
-    "mutate": {"constant": 0.20, "jiggle": 0.12, "wrap": 0.17, "replace": 0.13, "swap": 0.07, "delete": 0.12,
-               "function": 0.04, "insert": 0.05, "introduce": 0.12},
+    "mutate": {"constant": 0.19, "jiggle": 0.11, "wrap": 0.15, "replace": 0.11, "term": 0.08, "swap": 0.06,
+               "delete": 0.11, "function": 0.04, "insert": 0.04, "introduce": 0.11},
     "params": {"constant": 0.5, "jiggle": 0.3, "introduce": 0.15, "swap": 0.05},
 }
 _CROSS = frozenset({"e1", "e2", "crossover"})
-_INIT = frozenset({"init", "random"})
+_INIT = frozenset({"init", "random", "i1"})
+#: How many answers the novelty memory holds.
+_RECENT = 512
+_CACHE = 1024
 
 
 class OfflineProposer:
     """Mutation/crossover proposer over the function's AST (``name == "offline"``).
 
-    ``max_nodes`` bounds the size of a mutant's body (expression and statement
-    nodes; a parent already above it may keep its size); ``max_tries`` is how
-    many mutants are drawn before falling back to the parent unchanged.
+    ``max_nodes`` bounds the size of every answer's body (expression and
+    statement nodes), crossover included; a mutant over it is shrunk, and one
+    of a parent already above it may keep the parent's size but not grow.
+    ``max_tries`` is how many mutants are drawn before falling back to the
+    parent unchanged.
     """
 
     name = "offline"
@@ -52,22 +65,27 @@ class OfflineProposer:
         self.allowed_modules = tuple(spec.allowed_modules)
         self.max_nodes = max_nodes
         self.max_tries = max_tries
-        self._template = _find_def(ast.parse(spec.template), spec.name)
-        if self._template is None:
+        template = find_def(ast.parse(spec.template), spec.name)
+        if template is None:
             raise ValueError(f"template does not define {spec.name}()")
+        self._template = template
+        self._renderer = Renderer(template, self.allowed_modules)
         grammar = problem.grammar
         self._expressions = _parse_all(grammar.expressions, "eval")
         self._statements = [s for text in grammar.statements for s in _parse_all([text], "exec")]
         self._constants = tuple(float(c) for c in grammar.constants)
         callables = _called_names([spec.template, problem.seed_program, *grammar.expressions,
                                    *grammar.statements])
-        self._arg_atoms = [ast.Name(id=a, ctx=ast.Load()) for a in _arg_names(self._template)
+        self._arg_atoms = [ast.Name(id=a, ctx=ast.Load()) for a in arg_names(template)
                            if a not in callables]
-        seed = self._parse_program(problem.seed_program)
+        self._cache: dict[str, Parsed | None] = {}
+        self._recent: dict[str, None] = {}  # keys of recent answers, oldest first
+        seed = self._parse(problem.seed_program)
         if seed is None:
-            trivial = copy.deepcopy(self._template)
-            trivial.body = _docstring(trivial) + [ast.Return(value=ast.Constant(0.0))]
-            seed = self._parse_program(ast.unparse(ast.fix_missing_locations(trivial)))
+            trivial = copy.deepcopy(template)
+            trivial.body = template.body[: len(template.body) - len(mutate.body_of(template))] \
+                + [ast.Return(value=ast.Constant(0.0))]
+            seed = self._parse(ast.unparse(ast.fix_missing_locations(trivial)))
         if seed is None:
             raise ValueError("cannot build a seed program from the problem's template")
         self._seed = seed
@@ -78,45 +96,48 @@ class OfflineProposer:
                   constants=self._constants, statements=self._statements,
                   numpy_name="np" if "numpy" in self.allowed_modules else None,
                   fallback_atoms=self._arg_atoms)
-        parents = [p for p in (self._parse_program(prog.code) for prog in _ranked(request.parents))
-                   if p is not None]
+        parents = [p for p in (self._parse(prog.code) for prog in _ranked(request.parents)) if p]
         kind = request.operator.lower()
         group = "init" if kind in _INIT else "cross" if kind in _CROSS else \
             "params" if kind == "m2" else "mutate"
         base = parents[0] if parents else self._seed
-        base_hash = code_hash(ast.unparse(base[0]))
-        base_size = mutate.size(base[1])
+        avoid = {p.key for p in parents} | {base.key}
+        repeat: str | None = None  # a recent answer again, if nothing new turns up
         for _ in range(self.max_tries):
-            module, func = copy.deepcopy(base)
-            notes = self._change(group, kit, func, parents)
-            if not notes:
+            module, func = base.fresh(self.function_name)
+            notes = self._change(group, kit, func, base, parents)
+            answer = self._finish(kit, module, func, notes, base) if notes else None
+            if answer is None or answer[1] in avoid:
                 continue
-            text = self._finish(module, func, notes, base_hash, base_size)
-            if text is not None:
-                return Proposal(text=text, usage={}, model="offline")
-        source = ast.unparse(base[0])
-        return Proposal(text="{no change found; parent repeated}\n" + source, usage={},
-                        model="offline")
+            text, key = answer
+            if key in self._recent:
+                repeat = repeat or text
+                continue
+            self._remember(key)
+            return Proposal(text=text, usage={}, model="offline")
+        text = repeat or "{no change found; parent repeated}\n" + base.source
+        return Proposal(text=text, usage={}, model="offline")
 
     def close(self) -> None:
         """Nothing to release."""
 
     # --- internals -----------------------------------------------------------------
 
-    def _change(self, group: str, kit: Kit, func: ast.FunctionDef,
-                parents: list[tuple[ast.Module, ast.FunctionDef]]) -> list[str]:
+    def _change(self, group: str, kit: Kit, func: ast.FunctionDef, base: Parsed,
+                parents: list[Parsed]) -> list[str]:
         """Apply the request's operators to ``func`` in place; descriptions of what changed."""
-        notes: list[str] = []
         if group == "cross":
-            others = [p for p in parents[1:] if ast.dump(p[1]) != ast.dump(parents[0][1])]
+            others = [p for p in parents[1:] if p.key != base.key]
             if others:
-                other = copy.deepcopy(kit.pick(others)[1])
-                first, second = (crossover.blend, crossover.graft_subtree)
-                if kit.rng.random() < 0.6:
+                other_parsed = kit.pick(others)
+                other = other_parsed.fresh(self.function_name)[1]
+                first, second = crossover.blend, crossover.graft_subtree
+                fits = base.size + other_parsed.size + 6 <= self.max_nodes
+                if not fits or kit.rng.random() < 0.6:
                     first, second = second, first
                 note = first(kit, func, other) or second(kit, func, other)
                 if note:
-                    notes.append(note)
+                    notes = [note]
                     if kit.rng.random() < 0.3:
                         notes += self._mutations("mutate", kit, func, 1)
                     return notes
@@ -141,46 +162,52 @@ class OfflineProposer:
                 notes.append(note)
         return notes
 
-    def _finish(self, module: ast.Module, func: ast.FunctionDef, notes: list[str],
-                base_hash: str, base_size: int) -> str | None:
-        """Clean up, check size and novelty, and render the answer text (None: reject)."""
-        simplify.fold_constants(func)
-        simplify.drop_dead_assignments(func)
-        limit = max(self.max_nodes, base_size)
-        if mutate.size(func) > limit or not mutate.body_of(func):
+    def _finish(self, kit: Kit, module: ast.Module, func: ast.FunctionDef, notes: list[str],
+                base: Parsed) -> tuple[str, str] | None:
+        """Tidy, shrink to the budget and check a mutant; (answer text, key) or None (reject)."""
+        simplify.tidy(func)
+        if mutate.size(func) > self.max_nodes:
+            notes = notes + simplify.shrink(kit, func, self.max_nodes)
+        if not mutate.body_of(func) or mutate.size(func) > max(self.max_nodes, base.size):
             return None
-        new = ast.FunctionDef(name=self.function_name, args=copy.deepcopy(self._template.args),
-                              body=_docstring(self._template) + mutate.body_of(func),
-                              decorator_list=[], returns=None, type_comment=None, type_params=[])
-        module.body = [new if isinstance(s, ast.FunctionDef) and s.name == self.function_name
-                       else s for s in module.body]
+        if not unbound_names(func, base.known) <= base.unbound:
+            return None  # would raise UnboundLocalError / NameError where the parent does not
         try:
-            source = ast.unparse(ast.fix_missing_locations(module))
+            source, key = self._renderer.render(module, func)
         except (AttributeError, TypeError, ValueError, RecursionError):
             return None
         thought = "; ".join(notes).replace("{", "(").replace("}", ")")
-        text = "{" + thought + "}\n" + source
-        ex = extract(text, self.function_name, self.allowed_modules)
-        if ex.code is None or code_hash(ex.code) == base_hash:
-            return None
-        return "{" + thought + "}\n" + ex.code
+        return "{" + thought + "}\n" + source, key
 
-    def _parse_program(self, code: str) -> tuple[ast.Module, ast.FunctionDef] | None:
-        """(module, function) of a program, arguments renamed to the template's; None if unusable."""
+    def _remember(self, key: str) -> None:
+        self._recent[key] = None
+        if len(self._recent) > _RECENT:
+            del self._recent[next(iter(self._recent))]
+
+    def _parse(self, code: str) -> Parsed | None:
+        """The program as a :class:`Parsed` (arguments renamed to the template's); None if unusable.
+
+        Cached by source text: parents come back request after request.
+        """
+        if code in self._cache:
+            return self._cache[code]
         ex = extract(code or "", self.function_name, self.allowed_modules)
-        if ex.code is None:
-            return None
-        module = ast.parse(ex.code)
-        func = _find_def(module, self.function_name)
-        if func is None:
-            return None
-        mine, theirs = _arg_names(self._template), _arg_names(func)
-        if mine != theirs and len(mine) == len(theirs):
-            rename = dict(zip(theirs, mine))
-            for n in ast.walk(func):
-                if isinstance(n, ast.Name) and n.id in rename:
-                    n.id = rename[n.id]
-        return module, func
+        parsed = None
+        module = ast.parse(ex.code) if ex.code is not None else None
+        func = find_def(module, self.function_name) if module is not None else None
+        if module is not None and func is not None:
+            mine, theirs = arg_names(self._template), arg_names(func)
+            if mine != theirs and len(mine) == len(theirs):
+                rename = dict(zip(theirs, mine))
+                for n in ast.walk(func):
+                    if isinstance(n, ast.Name) and n.id in rename:
+                        n.id = rename[n.id]
+            if len(mine) == len(theirs):
+                parsed = self._renderer.parsed(module, func)
+        if len(self._cache) >= _CACHE:
+            self._cache.clear()
+        self._cache[code] = parsed
+        return parsed
 
 
 def _ranked(parents: list[Program]) -> list[Program]:
@@ -189,18 +216,6 @@ def _ranked(parents: list[Program]) -> list[Program]:
         s = p.score
         return -s if isinstance(s, (int, float)) and not math.isnan(s) else math.inf
     return sorted(parents, key=key)
-
-
-def _find_def(module: ast.Module, name: str) -> ast.FunctionDef | None:
-    return next((s for s in module.body if isinstance(s, ast.FunctionDef) and s.name == name), None)
-
-
-def _arg_names(func: ast.FunctionDef) -> list[str]:
-    return [a.arg for a in func.args.posonlyargs + func.args.args]
-
-
-def _docstring(func: ast.FunctionDef) -> list[ast.stmt]:
-    return func.body[: len(func.body) - len(mutate.body_of(func))]
 
 
 def _parse_all(texts, mode: str) -> list:

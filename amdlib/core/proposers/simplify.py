@@ -1,4 +1,4 @@
-"""Simplification of mutants: fold literal arithmetic, drop dead assignments.
+"""Simplification of mutants: fold literal arithmetic, drop dead assignments, shrink.
 
 Keeping constants as single leaves (``x * 6.0`` rather than ``x * 2.0 * 3.0``)
 makes them tunable by one perturbation and keeps programs from bloating.
@@ -10,7 +10,8 @@ import ast
 import math
 
 from amdlib.core.proposers.mutate import BINOPS as _BINOPS
-from amdlib.core.proposers.tree import body_of, const, numeric_value, sites
+from amdlib.core.proposers.mutate import Kit, delete_term
+from amdlib.core.proposers.tree import body_of, const, numeric_value, show, sites, size
 
 
 def _fold_pair(node: ast.BinOp) -> ast.expr | None:
@@ -88,16 +89,83 @@ def fold_constants(func: ast.FunctionDef) -> None:
 
 def drop_dead_assignments(func: ast.FunctionDef) -> None:
     """Remove top-level assignments to names that are never read (left by shrinking)."""
-    changed = True
-    while changed:
-        changed = False
-        for stmt in body_of(func):
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                    and isinstance(stmt.targets[0], ast.Name):
-                name = stmt.targets[0].id
-                read = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-                           for s in func.body for n in ast.walk(s))
-                if not read:
-                    func.body.remove(stmt)
-                    changed = True
-                    break
+    while True:
+        read = {n.id for s in func.body for n in ast.walk(s)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        dead = [stmt for stmt in body_of(func) if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id not in read]
+        if not dead:
+            return
+        func.body = [stmt for stmt in func.body if not any(stmt is d for d in dead)]
+
+
+def _coefficient(term: ast.expr) -> float | None:
+    """The literal factor of ``c * g`` / ``g * c`` / ``g / c`` (or the literal itself)."""
+    value = numeric_value(term)
+    if value is not None:
+        return value
+    if isinstance(term, ast.BinOp) and isinstance(term.op, ast.Mult):
+        left, right = numeric_value(term.left), numeric_value(term.right)
+        return left if left is not None else right
+    if isinstance(term, ast.BinOp) and isinstance(term.op, ast.Div):
+        right = numeric_value(term.right)
+        return 1.0 / right if right else None
+    return None
+
+
+def drop_term(kit: Kit, func: ast.FunctionDef) -> str | None:
+    """Remove one term of a sum, preferring terms with a small literal coefficient.
+
+    ``a + 0.001 * g -> a`` changes the function least; terms without a literal
+    coefficient count as having coefficient 1.
+    """
+    choices: list[tuple[object, bool, float]] = []  # (site of the sum, drop its right operand?, weight)
+    for site in sites(func):
+        node = site.node
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))):
+            continue
+        for right in (False, True):
+            term = node.right if right else node.left
+            if isinstance(term, ast.BinOp) and isinstance(term.op, (ast.Add, ast.Sub)):
+                continue  # a partial sum: its own terms are candidates
+            coef = _coefficient(term)
+            weight = 1.0 / (abs(1.0 if coef is None else coef) + 0.02)
+            choices.append((site, right, weight))
+    if not choices:
+        return None
+    weights = [w for _, _, w in choices]
+    total = sum(weights)
+    site, right, _ = choices[int(kit.rng.choice(len(choices), p=[w / total for w in weights]))]
+    node = site.node
+    if right:
+        dropped, keep = node.right, node.left
+    else:
+        dropped = node.left
+        keep = node.right if isinstance(node.op, ast.Add) else ast.UnaryOp(op=ast.USub(), operand=node.right)
+    site.replace(keep)
+    return f"drop term {show(dropped, 32)}"
+
+
+def tidy(func: ast.FunctionDef) -> None:
+    """Fold constants, then remove assignments nobody reads."""
+    fold_constants(func)
+    drop_dead_assignments(func)
+
+
+def shrink(kit: Kit, func: ast.FunctionDef, limit: int, steps: int = 8) -> list[str]:
+    """Drop terms (else operations) until ``size(func) <= limit``; what was done.
+
+    Used on mutants over the node budget: shrinking keeps most of a crossover's
+    or mutation's idea where a plain rejection would waste it.
+    """
+    notes: list[str] = []
+    for _ in range(steps):
+        if size(func) <= limit:
+            break
+        note = drop_term(kit, func) if kit.rng.random() < 0.9 else None
+        note = note or delete_term(kit, func)
+        if note is None:
+            break
+        tidy(func)
+        notes.append(note)
+    return notes

@@ -109,3 +109,18 @@ def locals_of(func: ast.FunctionDef) -> list[str]:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
                 names.append(n.id)
     return names
+
+
+def additive_terms(func: ast.FunctionDef) -> list[Site]:
+    """Sites that are terms of a sum: operands of ``+``/``-`` that are not sums themselves.
+
+    ``a * x + b - g`` has the terms ``a * x``, ``b`` and ``g``.  The operands of a
+    literal-only sum are left out (folding owns those).
+    """
+    out: list[Site] = []
+    for site in sites(func):
+        parent = site.parent
+        if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)) \
+                and not (isinstance(site.node, ast.BinOp) and isinstance(site.node.op, (ast.Add, ast.Sub))):
+            out.append(site)
+    return out

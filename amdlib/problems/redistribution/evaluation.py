@@ -15,7 +15,7 @@ import numpy as np
 
 from amdlib.problems.redistribution.fix import TOL
 from amdlib.problems.redistribution.harness import mechanism
-from amdlib.problems.redistribution.model import n_queries, sample_profiles, vcg_revenue
+from amdlib.problems.redistribution.model import n_queries, path_index, sample_profiles, vcg_revenue
 
 Mechanism = Callable[[np.ndarray], dict[str, np.ndarray]]
 
@@ -28,12 +28,20 @@ def chunk_size(n: int) -> int:
     return max(500, JOB_QUERIES // n_queries(n))
 
 
-def rule_mechanism(fn: Callable[..., Any], n: int, m: int) -> Mechanism:
-    """A trusted rebate rule ``fn(others, n, m)`` as a mechanism (runs in-process)."""
+def rule_mechanism(fn: Callable[..., Any], n: int, m: int, fixed: bool = True) -> Mechanism:
+    """A trusted rebate rule ``fn(others, n, m)`` as a mechanism (runs in-process).
+
+    ``fixed=False`` pays the rule as it is (for rules already IR and non-deficit, such as BC, WCO, OEL).
+    """
 
     def run(profiles: np.ndarray) -> dict[str, np.ndarray]:
-        parts = [mechanism(fn, {"profiles": profiles[i : i + chunk_size(n)], "n": np.array(n), "m": np.array(m)})
-                 for i in range(0, profiles.shape[0], chunk_size(n))]
+        if not fixed:
+            others = profiles[:, path_index(n).others - 1]  # (P, n, n-1)
+            h = np.asarray(fn(others.reshape(-1, n - 1), n, m), dtype=float).reshape(profiles.shape)
+            return {"raw": h, "rebates": h, "scale": np.ones_like(h)}
+        step = chunk_size(n)
+        parts = [mechanism(fn, {"profiles": profiles[i : i + step], "n": np.array(n), "m": np.array(m)})
+                 for i in range(0, profiles.shape[0], step)]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     return run

@@ -67,32 +67,23 @@ def apply_fix(h: np.ndarray, profiles: np.ndarray, m: int) -> Fixed:
     """Apply the worst-case scaling fix.
 
     Args:
-        h: raw rebates on the query vectors, shape (P, V) (``V = path_index(n).n_queries``).
+        h: raw rebates on the query vectors, shape (V, P), query-major as
+            :func:`~amdlib.problems.redistribution.model.queries` orders them.
         profiles: bid profiles sorted descending, shape (P, n).
         m: number of units.
 
     Returns:
         :class:`Fixed` with raw and fixed rebates of the ``n`` bidders (ranked as in ``profiles``).
     """
-    n = profiles.shape[1]
+    p, n = profiles.shape
     index = path_index(n)
     hp = np.maximum(h, 0.0)
-    own = hp[:, :n]  # clipped rebate of each bidder at the true profile
-    total = own[:, :, None] + hp[:, index.path].sum(axis=3)  # (P, n, n+1)
+    own = hp[:n].T  # (P, n): clipped rebate of each bidder at the true profile
+    others_total = hp[index.path.reshape(-1)].reshape(n, n + 1, n - 1, p).sum(axis=2)  # (n, n+1, P)
+    total = own[:, :, None] + others_total.transpose(2, 0, 1)  # (P, n, n+1)
     revenue = own_bid_revenue(profiles, m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(total > 0.0, revenue / np.where(total > 0.0, total, 1.0), np.inf)
+    positive = total > 0.0
+    ratio = np.divide(revenue, total, out=np.full(total.shape, np.inf), where=positive)
     scale = ratio.min(axis=2)
-    scale = np.where(np.isfinite(scale), scale, 0.0)  # all totals zero: h_k^+ = 0 anyway
-    return Fixed(raw=h[:, :n], rebates=scale * own, scale=scale, revenue=vcg_revenue(profiles, m))
-
-
-def audit(fixed: Fixed, tol: float = TOL) -> dict[str, int]:
-    """Count profiles in deficit and negative rebates (both must be 0)."""
-    deficit = fixed.total - fixed.revenue > tol * np.maximum(1.0, fixed.revenue)
-    return {
-        "profiles": int(fixed.revenue.shape[0]),
-        "deficits": int(np.count_nonzero(deficit)),
-        "negative_rebates": int(np.count_nonzero(fixed.rebates < -tol)),
-        "max_deficit": float(max(0.0, np.max(fixed.total - fixed.revenue, initial=0.0))),
-    }
+    scale[~np.isfinite(scale)] = 0.0  # all totals zero: h_k^+ = 0 anyway
+    return Fixed(raw=h[:n].T.copy(), rebates=scale * own, scale=scale, revenue=vcg_revenue(profiles, m))

@@ -61,7 +61,7 @@ def mechanism(fn: Callable[..., object], payload: dict[str, np.ndarray]) -> dict
         for start in range(0, profiles.shape[0], step):
             part = profiles[start : start + step]
             chunks.append((part, call(fn, np.asfortranarray(queries(part)), n, m)))
-    fixed = [apply_fix(h.reshape(part.shape[0], v), part, m) for part, h in chunks]
+    fixed = [apply_fix(h.reshape(v, part.shape[0]), part, m) for part, h in chunks]
     return {
         "raw": np.concatenate([f.raw for f in fixed]),
         "rebates": np.concatenate([f.rebates for f in fixed]),

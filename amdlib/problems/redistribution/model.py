@@ -103,10 +103,14 @@ def path_index(n: int) -> PathIndex:
 
 
 def queries(profiles: np.ndarray) -> np.ndarray:
-    """All query vectors of sorted ``profiles`` (P, n): shape (P * V, n-1), row-major by profile."""
+    """All query vectors of sorted ``profiles`` (P, n): shape (V * P, n-1), query-major.
+
+    Row ``v * P + p`` is query ``v`` of profile ``p``, so the candidate's
+    outputs reshape to (V, P) and the fix gathers whole rows (fast copies).
+    """
     n = profiles.shape[1]
     index = path_index(n)
-    return augment(profiles)[:, index.gather].reshape(-1, n - 1)
+    return augment(profiles)[:, index.gather].transpose(1, 0, 2).reshape(-1, n - 1)
 
 
 def n_queries(n: int) -> int:

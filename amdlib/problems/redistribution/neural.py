@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from amdlib.problems.redistribution.model import DISTRIBUTIONS, sample_profiles
+from amdlib.problems.redistribution.model import sample_profiles
 
 
 #: Quadratic penalty weight and Lagrange-multiplier update period of the training.
@@ -107,4 +107,4 @@ def _train(n: int, m: int, distribution: str, steps: int, hidden: int, batch: in
     return trained
 
 
-__all__ = ["ConvexRebateNet", "TrainedNet", "train", "DISTRIBUTIONS"]
+__all__ = ["ConvexRebateNet", "TrainedNet", "train"]

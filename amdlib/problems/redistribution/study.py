@@ -60,7 +60,7 @@ def manual_rules(n: int, m: int, distribution: str) -> dict[str, dict[str, Any]]
     out: dict[str, dict[str, Any]] = {}
     for name in MANUAL:
         c = lin.RULES[name](n, m) if name != "oel" else lin.oel(n, m, distribution)
-        out[name] = {"coefficients": [round(float(v), 10) for v in c],
+        out[name] = {"coefficients": [round(float(v), 10) + 0.0 for v in c],
                      "expected_fraction_exact": lin.expected_fraction(c, n, m, distribution),
                      "worst_case_fraction": lin.linear_worst_case(c, n, m)}
     if distribution == "uniform":
@@ -117,7 +117,7 @@ def study_setting(params: Mapping[str, Any], n: int, m: int, budget: int, sandbo
         return {"setting": f"{n}x{m}", "n": n, "m": m, "valid": False, "error": result.best.evaluation.error,
                 "search": result}
     learned = ev.code_mechanism(sandbox, problem, result.best.code)
-    rules = {name: ev.rule_mechanism(lin.linear_rebate(c), n, m) for name, c in
+    rules = {name: ev.rule_mechanism(lin.linear_rebate(c), n, m, fixed=False) for name, c in
              (("bailey_cavallo", lin.bailey_cavallo(n, m)), ("wco", lin.wco(n, m)),
               ("oel", lin.oel(n, m, params["distribution"])))}
     comparison = holdout_comparison(problem, learned, rules)
@@ -161,3 +161,79 @@ def rebate_curve(mech: ev.Mechanism, others: np.ndarray, q: int, grid: np.ndarra
     rows[:, q] = grid
     profiles = -np.sort(-np.concatenate([rows, np.zeros((grid.size, 1))], axis=1), axis=1)
     return mech(profiles)["rebates"][:, -1]
+
+
+def neural_study(params: Mapping[str, Any], sandbox: Any, progress: bool = False) -> dict[str, Any]:
+    """Train the rebate network, fix it, distil it into code (NNA), fix that; holdout fractions of both."""
+    from amdlib.core.engine import SearchConfig, run_search
+    from amdlib.problems.redistribution import neural
+    from amdlib.problems.redistribution.nna import DistillProblem
+
+    problem = make_problem(params)
+    n, m = problem.n, problem.m
+    net = neural.train(n, m, params["distribution"], steps=params["neural_steps"], seed=params["seed"])
+    net_mech = ev.rule_mechanism(net.rebate, n, m)
+    distill = DistillProblem(problem, net.rebate)
+    config = SearchConfig.from_params({**params, "max_evaluations": params["nna_evaluations"], "holdout": False})
+    result = run_search(distill, config, progress=progress, sandbox=sandbox)
+    profiles = problem.profiles("holdout")
+    revenue = m * profiles[:, m]
+    net_total, net_raw = ev.totals(net_mech, profiles)
+    out: dict[str, Any] = {"neural": {**_summary(net_total, revenue, net_raw), "training": net.trace},
+                           "net": net, "nna_search": result}
+    nna_valid = result.best.valid and bool(result.best.code)
+    if nna_valid:
+        nna_mech = ev.code_mechanism(sandbox, problem, result.best.code)
+        nna_total, nna_raw = ev.totals(nna_mech, profiles)
+        diff, se = paired_difference(net_total, nna_total, revenue)
+        out["nna"] = {**_summary(nna_total, revenue, nna_raw), "code": result.best.code,
+                      "rmse": result.best.evaluation.metrics.get("rmse"), "gap": diff, "gap_se": se}
+    else:
+        out["nna"] = {"expected_fraction": None, "error": result.best.evaluation.error or "no valid program"}
+    return out
+
+
+def assemble(params: Mapping[str, Any], main: Mapping[str, Any], nets: Mapping[str, Any],
+             table: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """results.json: every number computed by this run (the paper's only in ``paper``, labelled)."""
+    n, m = int(params["n_bidders"]), int(params["n_units"])
+    comp = main.get("comparison", {})
+    learned = comp.get("learned", {})
+    best_manual = main.get("best_manual")
+    rules = manual_rules(n, m, params["distribution"])
+    base: dict[str, Any] = {k: {**{kk: vv for kk, vv in comp.get(k, {}).items()}, **rules[k]} for k in MANUAL}
+    base["best_manual"] = best_manual
+    base["best_manual_fraction"] = comp.get(best_manual, {}).get("expected_fraction")
+    base["neural"] = {k: v for k, v in nets["neural"].items() if k != "training"}
+    base["nna"] = dict(nets["nna"])
+
+    def row(res: Mapping[str, Any]) -> dict[str, Any]:
+        if not res.get("valid"):
+            return {"setting": res["setting"], "valid": False, "error": res.get("error", "")}
+        c = res["comparison"]
+        return {"setting": res["setting"], "valid": True, "learned": c["learned"]["expected_fraction"],
+                "learned_se": c["learned"]["expected_fraction_se"],
+                **{k: c[k]["expected_fraction"] for k in MANUAL}, "best_manual": res["best_manual"],
+                "gain": c[res["best_manual"]]["learned_minus"], "gain_se": c[res["best_manual"]]["learned_minus_se"],
+                "z": res["z_vs_best_manual"], "worst_case": res["worst_case"]["worst_case_fraction"],
+                "deficits": res["audit"]["deficits"], "negative_rebates": res["audit"]["negative_rebates"],
+                "audited_profiles": res["audit"]["random_profiles"] + res["audit"]["adversarial_profiles"],
+                "code": res["code"]}
+
+    return {
+        "setting": {"n_bidders": n, "n_units": m, "distribution": params["distribution"],
+                    "expected_revenue": lin.expected_revenue(n, m, params["distribution"]),
+                    "holdout_samples": params["holdout_samples"]},
+        "best": {"code": main.get("code", ""), **learned,
+                 "search_fraction": main.get("search_fraction"),
+                 "worst_case_fraction": main.get("worst_case", {}).get("worst_case_fraction"),
+                 "worst_profile": main.get("worst_case", {}).get("worst_profile"),
+                 "best_manual": best_manual,
+                 "minus_best_manual": comp.get(best_manual, {}).get("learned_minus"),
+                 "minus_best_manual_se": comp.get(best_manual, {}).get("learned_minus_se"),
+                 "z_vs_best_manual": main.get("z_vs_best_manual")},
+        "baselines": base,
+        "audit": dict(main.get("audit", {"deficits": None, "negative_rebates": None})),
+        "table": [row(r) for r in table],
+        "settings_beating_best_manual_3se": sum(1 for r in table if r.get("valid") and r["z_vs_best_manual"] > 3),
+    }
