@@ -56,15 +56,28 @@ def code_hash(code: str) -> str:
     function never raises.
     """
     try:
-        tree = ast.parse(code)
+        tree = _without_docstrings(ast.parse(code))
     except SyntaxError:
         return hashlib.sha256(("unparsable:" + " ".join(code.split())).encode()).hexdigest()
+    dump = ast.dump(tree, annotate_fields=False, include_attributes=False)
+    return hashlib.sha256(dump.encode()).hexdigest()
+
+
+def strip_docstrings(code: str) -> str:
+    """``code`` without docstrings, for showing a learned function compactly (the
+    template's docstring is the same for every candidate). Unparsable code is returned as is."""
+    try:
+        return ast.unparse(_without_docstrings(ast.parse(code)))
+    except SyntaxError:
+        return code
+
+
+def _without_docstrings(tree: ast.Module) -> ast.Module:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.body and _is_docstring(node.body[0]):
-                node.body = node.body[1:]
-    dump = ast.dump(tree, annotate_fields=False, include_attributes=False)
-    return hashlib.sha256(dump.encode()).hexdigest()
+                node.body = node.body[1:] or [ast.Pass()]
+    return tree
 
 
 def extract(text: str, name: str, allowed_modules: tuple[str, ...] = ("numpy", "math")) -> Extracted:

@@ -18,23 +18,27 @@ MODULES: dict[str, str] = {
 }
 
 
+def _load(name: str) -> Experiment | None:
+    """The experiment defined by ``MODULES[name]``, or None if its module does not exist."""
+    module = MODULES[name]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name == module:
+            return None
+        raise
+    return mod.EXPERIMENT
+
+
 def available() -> dict[str, Experiment]:
     """Every experiment whose module exists, in report order."""
-    found: dict[str, Experiment] = {}
-    for name, module in MODULES.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name == module:
-                continue
-            raise
-        found[name] = mod.EXPERIMENT
-    return found
+    found = {name: _load(name) for name in MODULES}
+    return {name: exp for name, exp in found.items() if exp is not None}
 
 
 def get(name: str) -> Experiment:
     """The experiment called ``name``, or a one-line error listing the known ones."""
-    exps = available()
-    if name not in exps:
-        raise UserError(f"unknown experiment '{name}'; known: {', '.join(exps) or 'none'} (see `amd list`)")
-    return exps[name]
+    exp = _load(name) if name in MODULES else None
+    if exp is None:
+        raise UserError(f"unknown experiment '{name}'; known: {', '.join(available()) or 'none'} (see `amd list`)")
+    return exp
