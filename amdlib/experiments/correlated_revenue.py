@@ -202,5 +202,6 @@ def paper_tables(results: dict[str, Any], params: dict[str, Any]) -> list[dict[s
     with PAPER_CSV.open(newline="", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             rows.append({"table": rec["table"], "setting": rec["setting"], "metric": rec["metric"],
-                         "paper": float(rec["value"]), "ours": ours.get(rec["metric"]), "note": rec["note"]})
+                         "paper": float(rec["value"]), "ours": ours.get(rec["metric"]), "note": rec["note"],
+                         "comparable": False})
     return rows

@@ -47,7 +47,9 @@ def _fmt(value: Any) -> str:
 
 
 def paper_rows(exp: Experiment, run: Path) -> list[dict[str, Any]]:
-    """Rows comparing one run with the paper, with ``difference = ours - paper`` where both are numbers."""
+    """Rows comparing one run with the paper, with ``difference = ours - paper`` where both
+    are numbers and the hook did not mark the row ``comparable: False`` (a paper figure
+    for a setting that is not ours is shown as reported, never differenced)."""
     if not exp.paper_tables:
         return []
     params = runs.identity(_read_params(run))
@@ -55,7 +57,8 @@ def paper_rows(exp: Experiment, run: Path) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         paper, ours = _num(row.get("paper")), _num(row.get("ours"))
-        diff = ours - paper if paper is not None and ours is not None else None
+        comparable = row.get("comparable", True)
+        diff = ours - paper if comparable and paper is not None and ours is not None else None
         out.append({**{k: row.get(k) for k in TABLE_COLUMNS}, "difference": diff, "run_id": run.name})
     return out
 

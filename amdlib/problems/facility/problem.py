@@ -49,6 +49,24 @@ def _source(doc: dict[str, str], body: str) -> str:
 
 
 SEEDS = {"vectorized": "return np.full((peaks.shape[0], K), 0.5)", "per_profile": "return np.full(K, 0.5)"}
+#: ``seed_rule`` choices: the trivial constant rule, or the best percentile rule fitted on the
+#: training profiles (a known SP baseline), written as quantile levels so it accepts any n.
+SEED_RULES = ("percentile", "constant")
+
+
+def percentile_levels(choice: tuple, n: int) -> list[float]:
+    """Quantile levels (i + 0.5) / n whose ``inverted_cdf`` quantiles are the 0-based order
+    statistics ``choice`` of n reports (and spread the same way for any other n)."""
+    return [round((int(i) + 0.5) / n, 6) for i in choice]
+
+
+def percentile_body(levels: list[float], per_profile: bool) -> str:
+    """The body of a mechanism placing the facilities at the given quantile levels of the reports."""
+    lv = ", ".join(repr(v) for v in levels)
+    if per_profile:
+        return f"return np.quantile(peaks, np.array([{lv}]), method='inverted_cdf')"
+    return f"return np.quantile(peaks, np.array([{lv}]), axis=1, method='inverted_cdf').T"
+
 
 # SP building blocks: weighted quantiles (generalised medians with public weights; exponent g
 # on the weights moves between unweighted order statistics, g = 0, and weighted ones), order
@@ -107,11 +125,15 @@ class FacilityProblem(Problem):
         seed: int = 0,
         convention: str = "vectorized",
         timeout_s: float | None = None,
+        seed_rule: str = "percentile",
     ) -> None:
         if distribution not in DISTRIBUTIONS:
             raise UserError(f"unknown distribution '{distribution}'; choose one of {', '.join(DISTRIBUTIONS)}")
         if convention not in SEEDS:
             raise UserError(f"unknown convention '{convention}'; choose vectorized or per_profile")
+        if seed_rule not in SEED_RULES:
+            raise UserError(f"unknown seed_rule '{seed_rule}'; choose percentile or constant")
+        self.seed_rule = seed_rule
         self.n, self.k, self.distribution = int(n_agents), int(n_facilities), distribution
         self.weights_spec = weights
         self.weights = resolve_weights(weights, self.n)
@@ -120,7 +142,6 @@ class FacilityProblem(Problem):
         self.n_misreports = int(n_misreports)
         single = convention == "per_profile"
         self.function = FunctionSpec("mechanism", _source(SINGLE_DOC if single else VECTOR_DOC, "..."), ("numpy", "math"))
-        self.seed_program = _source(SINGLE_DOC if single else VECTOR_DOC, SEEDS[convention])
         self.grammar = SINGLE_GRAMMAR if single else VECTOR_GRAMMAR
         # Paper budgets: 60 s per evaluation, 180 s for n = 10 (per-profile code is slow).
         self.timeout_s = float(timeout_s) if timeout_s else (180.0 if self.n >= 10 else 60.0)
@@ -142,9 +163,24 @@ class FacilityProblem(Problem):
         return self._payloads[split]
 
     @cached_property
+    def _percentile_fit(self) -> Any:
+        """The best percentile rule on the training profiles (brute force over C(n, K))."""
+        return fit_percentile(self.profiles("search").peaks, self.weights, self.k)
+
+    @cached_property
     def percentile_reference(self) -> float:
         """The best percentile rule's training cost, quoted in the diagnostics."""
-        return fit_percentile(self.payload("search")["peaks"], self.weights, self.k).train_cost
+        return self._percentile_fit.train_cost
+
+    @cached_property
+    def seed_program(self) -> str:  # type: ignore[override]
+        """The search's first program: with ``seed_rule="percentile"`` the best percentile rule
+        (fitted on the training profiles only, as quantile levels), else facilities at 0.5."""
+        single = self.convention == "per_profile"
+        doc = SINGLE_DOC if single else VECTOR_DOC
+        if self.seed_rule == "constant":
+            return _source(doc, SEEDS[self.convention])
+        return _source(doc, percentile_body(percentile_levels(self._percentile_fit.choice, self.n), single))
 
     def score(self, outputs: Outputs, split: str) -> Evaluation:
         return score_outputs(outputs, self.payload(split), self.epsilon, self.percentile_reference)
@@ -167,4 +203,5 @@ class FacilityProblem(Problem):
             "n_test": self.sizes["holdout"],
             "n_misreports": self.n_misreports,
             "convention": self.convention,
+            "seed_rule": self.seed_rule,
         }

@@ -149,7 +149,7 @@ def paper_tables(results: Mapping[str, Any], params: Mapping[str, Any]) -> list[
     setting = results.get("setting", {})
     label = f"ours: n={setting.get('n_bidders')} m={setting.get('n_units')} {setting.get('distribution')} (paper: unstated)"
     return [{"table": row["table"], "setting": label, "metric": row["metric"], "paper": float(row["value"]),
-             "ours": ours.get(row["metric"])} for row in paper_rows()]
+             "ours": ours.get(row["metric"]), "comparable": False} for row in paper_rows()]
 
 
 def rebate_curve(mech: ev.Mechanism, others: np.ndarray, q: int, grid: np.ndarray) -> np.ndarray:

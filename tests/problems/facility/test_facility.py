@@ -106,13 +106,53 @@ def test_score_rejects_bad_candidates():
 
 def test_seed_and_grammar_programs_run_any_n():
     for n in (3, 5, 10):
-        problem = FacilityProblem(n, 2, "beta1", "none", n_train=30, n_test=30)
+        problem = FacilityProblem(n, 2, "beta1", "none", n_train=30, n_test=30, seed_rule="constant")
         for expr in ("np.full((peaks.shape[0], K), 0.5)",) + problem.grammar.expressions:
             ns: dict = {}
             exec("import numpy as np\n" + problem.seed_program.replace("np.full((peaks.shape[0], K), 0.5)", expr), ns)
             ev = problem.score(harness(ns["mechanism"], problem.payload("search")), "search")
             assert ev.valid, (expr, ev.error)
             assert ev.metrics["max_regret"] == 0.0  # every building block is SP
+
+
+@pytest.mark.parametrize("convention", ["vectorized", "per_profile"])
+def test_percentile_seed_is_the_best_percentile_rule(convention):
+    problem = FacilityProblem(5, 3, "normal", "fixed", n_train=200, n_test=100, convention=convention)
+    fit = fit_percentile(problem.profiles("search").peaks, problem.weights, 3)
+    ns: dict = {}
+    exec("import numpy as np\n" + problem.seed_program, ns)
+    peaks = problem.profiles("holdout").peaks
+    got = np.stack([ns["mechanism"](p, problem.weights, 3) for p in peaks]) if convention == "per_profile" \
+        else ns["mechanism"](peaks, problem.weights, 3)
+    assert np.array_equal(got, fit.fn(peaks, problem.weights, 3))
+    ev = problem.score(harness(ns["mechanism"], problem.payload("search")), "search")
+    assert ev.metrics["social_cost"] == pytest.approx(problem.percentile_reference) and ev.metrics["max_regret"] == 0.0
+    with pytest.raises(UserError):
+        FacilityProblem(5, 3, seed_rule="median")
+
+
+def test_percentile_outcome():
+    from amdlib.experiments.facility_run import percentile_outcome
+
+    assert percentile_outcome(True, 0.1, 0.0, 0.0, 0.2) == "better"
+    assert percentile_outcome(True, 0.2, 0.0, 0.0, 0.2) == "tie"
+    assert percentile_outcome(True, 0.3, 0.0, 0.0, 0.2) == "worse"
+    assert percentile_outcome(True, 0.1, 0.01, 0.005, 0.2) == "regret > epsilon"
+    assert percentile_outcome(True, 0.1, 0.005, 0.005, 0.2) == "better"
+    assert percentile_outcome(False, float("nan"), float("nan"), 0.0, 0.2) == "invalid"
+
+
+def test_table1_outcomes_on_a_tiny_grid(monkeypatch):
+    from amdlib.experiments import facility_run as fr
+    from amdlib.experiments.facility_location import EXPERIMENT
+    from amdlib.pipeline.params import validate
+
+    monkeypatch.setattr(fr, "TABLE1_GRID", ((5, 2, "uniform"),))
+    params = validate(EXPERIMENT, {"n_train": 60, "n_test": 60, "max_evaluations": 6, "pop_size": 2, "workers": 1}, "test")
+    out = fr.table1_outcomes(params)
+    (row,) = out["rows"]
+    assert row["outcome"] in ("better", "tie") and row["learned_max_regret"] == 0.0  # seeded with the percentile rule
+    assert out["summary"]["settings"] == 1 and out["summary"]["no_worse"] == 1
 
 
 def test_per_profile_convention_matches_vectorized():
@@ -131,7 +171,12 @@ def test_paper_lookup_and_hook():
     assert paper_cells(5, 2, "uniform", "none")[1]["nonsp"] == 0.07098
     rows = paper_tables({"baselines": {"percentile": {"social_cost": 0.2}}, "best": {"test_social_cost": 0.15, "max_regret": 0.0}},
                         {"n_agents": 5, "n_facilities": 1, "distribution": "uniform", "weights": "fixed", "method": "eoh"})
-    assert rows[0]["paper"] == 0.20283 and rows[0]["ours"] == 0.2 and len(rows) == 3
+    assert rows[0]["paper"] == 0.20283 and rows[0]["ours"] == 0.2 and len(rows) == 4
+    assert rows[-1]["ours"] is None and rows[-1]["comparable"] is False  # no vs_percentile in this fake result
+    grid = {"table1": {"rows": [{"n": 10, "K": 4, "distribution": "beta2", "learned": 0.01, "learned_max_regret": 0.0,
+                                  "outcome": "tie"}]}}
+    extra = paper_tables(grid, {"n_agents": 5, "n_facilities": 2, "distribution": "uniform", "weights": "none", "method": "eoh"})
+    assert [r["setting"] for r in extra] == ["n=10 K=4 beta2 weights=fixed"] * 3 and extra[-1]["ours"] == "tie"
 
 
 def test_moulinnet_is_strategyproof_after_training():
