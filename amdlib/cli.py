@@ -49,9 +49,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from amdlib.experiments import get
     from amdlib.pipeline.params import load_params
-    from amdlib.pipeline.runner import execute_run
+    from amdlib.pipeline.runner import cell_timeout, execute_run
     from amdlib.pipeline.runs import outputs_root
 
+    cell_timeout()  # a bad AMDLIB_CELL_TIMEOUT is a one-line error before any kernel starts
     exp = get(args.experiment)
     params = load_params(exp, args.params, args.set)
     source = args.params or "defaults"
@@ -78,9 +79,11 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from amdlib.pipeline.runner import cell_timeout
     from amdlib.pipeline.runs import is_complete, outputs_root, run_dir
     from amdlib.pipeline.sweep import load_sweep, run_sweep
 
+    cell_timeout()  # a bad AMDLIB_CELL_TIMEOUT is a one-line error before any kernel starts
     sweep = load_sweep(args.file)
     root = outputs_root(args.outputs)
     if args.dry_run:

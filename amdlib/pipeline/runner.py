@@ -32,6 +32,20 @@ from amdlib.pipeline.jsonio import read_json, write_json, write_text_atomic
 _VERSIONED = ("amdlib", "numpy", "scipy", "torch", "matplotlib", "papermill", "nbclient", "ipykernel", "openai", "llama_cpp_python")
 #: Where kernels put their IPC sockets (short: AF_UNIX paths are limited to ~100 bytes).
 IPC_DIR = Path("/tmp/amdk")
+#: Environment variable: seconds one notebook cell may run before the run fails (unset: no limit).
+CELL_TIMEOUT_ENV = "AMDLIB_CELL_TIMEOUT"
+
+
+def cell_timeout() -> int | None:
+    """The per-cell time limit from ``AMDLIB_CELL_TIMEOUT``, or None; a bad value is a one-line error."""
+    text = os.environ.get(CELL_TIMEOUT_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        from amdlib.errors import UserError
+
+        raise UserError(f"{CELL_TIMEOUT_ENV}={text!r}: expected a whole number of seconds >= 1 (or unset it)")
+    return int(text)
 
 
 @dataclass
@@ -135,6 +149,7 @@ def execute_notebook(source: Path, target: Path, params: dict[str, Any], tag: st
                 cwd=str(runs.REPO_ROOT),
                 progress_bar=False,
                 start_timeout=180,
+                execution_timeout=cell_timeout(),
                 kernel_manager_class=ipc_kernel_manager(tag, log),
             )
         finally:
