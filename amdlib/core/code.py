@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from amdlib.core.code_locate import Located, locate, thought_of
+from amdlib.core.sandbox.policy import bound_names
 
 __all__ = ["Extracted", "extract", "normalize", "code_hash"]
 
@@ -214,23 +215,6 @@ def _loaded(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _bound(node: ast.AST) -> set[str]:
-    """Names a piece of code binds (assignments, parameters, imports, definitions)."""
-    out: set[str] = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-            out.add(n.id)
-        elif isinstance(n, ast.arg):
-            out.add(n.arg)
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.add(n.name)
-        elif isinstance(n, (ast.Import, ast.ImportFrom)):
-            out.update((a.asname or a.name).split(".")[0] for a in n.names)
-        elif isinstance(n, ast.ExceptHandler) and n.name:
-            out.add(n.name)
-    return out
-
-
 def _defined_names(stmt: ast.stmt) -> set[str]:
     """Names a top-level definition or assignment introduces."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -281,7 +265,7 @@ def _assemble(module: ast.Module, func: ast.FunctionDef, name: str,
                 if text not in seen:
                     seen.add(text)
                     imports.append(stmt)
-    bound = _bound(new) | _bound(ast.Module(body=imports, type_ignores=[]))
+    bound = bound_names(new) | bound_names(ast.Module(body=imports, type_ignores=[]))
     added = []
     for short, (mod, line) in _AUTO_IMPORTS.items():
         if short in used and short not in bound and short not in _BUILTINS and mod in allowed_modules:

@@ -105,15 +105,17 @@ def _attribute_problem(attr: str) -> str | None:
     return None
 
 
-def _bound_names(tree: ast.AST) -> set[str]:
-    """Names the program binds itself (so ``type = 3`` then ``type`` is fine)."""
+def bound_names(tree: ast.AST) -> set[str]:
+    """Names a piece of code binds itself: assignments, parameters, definitions, imports,
+    exception names (so ``type = 3`` then ``type`` is fine for the policy, and code
+    extraction knows which imports are already there)."""
     bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.add(node.id)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
         elif isinstance(node, ast.alias):
             bound.add(node.asname or node.name.split(".")[0])
@@ -185,7 +187,7 @@ def check_policy(code: str, entry: str, allowed_modules: tuple[str, ...]) -> str
         return f"syntax error: {err.msg} (line {err.lineno})"
     except (ValueError, RecursionError, MemoryError) as err:
         return f"unparsable code: {type(err).__name__}"
-    bound = _bound_names(tree)
+    bound = bound_names(tree)
     for node in ast.walk(tree):
         problem = _node_problem(node, tuple(allowed_modules), bound)
         if problem:
