@@ -10,6 +10,12 @@ from typing import Callable
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# Property tests are derandomised (the same examples on every run, so CI is reproducible) and
+# have no per-example deadline (timings on a loaded 2-core machine are not what they test).
+settings.register_profile("amdlib", derandomize=True, deadline=None)
+settings.load_profile("amdlib")
 
 REPO = Path(__file__).resolve().parents[1]
 AMD = Path(sys.executable).with_name("amd")
