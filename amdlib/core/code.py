@@ -22,8 +22,9 @@ from amdlib.core.sandbox.policy import bound_names
 __all__ = ["Extracted", "extract", "normalize", "code_hash"]
 
 # Standard import lines for names a model commonly uses without importing them.
-_AUTO_IMPORTS = {"np": ("numpy", "import numpy as np"), "numpy": ("numpy", "import numpy"),
-                 "math": ("math", "import math")}
+#: Short name -> (module, import line) that extraction adds when the name is used but not imported.
+AUTO_IMPORTS = {"np": ("numpy", "import numpy as np"), "numpy": ("numpy", "import numpy"),
+                "math": ("math", "import math")}
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -62,6 +63,25 @@ def code_hash(code: str) -> str:
         return hashlib.sha256(("unparsable:" + " ".join(code.split())).encode()).hexdigest()
     dump = ast.dump(tree, annotate_fields=False, include_attributes=False)
     return hashlib.sha256(dump.encode()).hexdigest()
+
+
+def used_imports(statements: list[ast.stmt], used: set[str]) -> list[ast.stmt]:
+    """The import statements among ``statements``, each pruned to the names in ``used``
+    (star imports kept), dropped when nothing is left, and each kept once. Mutates the
+    kept statements' name lists. Shared with the offline proposer, whose programs must
+    come out exactly as extraction would write them."""
+    imports: list[ast.stmt] = []
+    seen: set[str] = set()
+    for stmt in statements:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            aliases = [a for a in stmt.names if (a.asname or a.name).split(".")[0] in used or a.name == "*"]
+            if aliases:
+                stmt.names = aliases
+                text = ast.unparse(stmt)
+                if text not in seen:
+                    seen.add(text)
+                    imports.append(stmt)
+    return imports
 
 
 def strip_docstrings(code: str) -> str:
@@ -253,21 +273,10 @@ def _assemble(module: ast.Module, func: ast.FunctionDef, name: str,
     _strip_annotations(new)
     used = _loaded(new) | {n.value.id for n in ast.walk(new)
                            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
-    imports: list[ast.stmt] = []
-    seen: set[str] = set()
-    for stmt in module.body:
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            aliases = [a for a in stmt.names if (a.asname or a.name).split(".")[0] in used
-                       or a.name == "*"]
-            if aliases:
-                stmt.names = aliases
-                text = ast.unparse(stmt)
-                if text not in seen:
-                    seen.add(text)
-                    imports.append(stmt)
+    imports = used_imports(module.body, used)
     bound = bound_names(new) | bound_names(ast.Module(body=imports, type_ignores=[]))
     added = []
-    for short, (mod, line) in _AUTO_IMPORTS.items():
+    for short, (mod, line) in AUTO_IMPORTS.items():
         if short in used and short not in bound and short not in _BUILTINS and mod in allowed_modules:
             added.extend(ast.parse(line).body)
     new.body = added + imports + new.body

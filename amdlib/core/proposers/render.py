@@ -14,14 +14,11 @@ import ast
 import hashlib
 from dataclasses import dataclass
 
+from amdlib.core.code import AUTO_IMPORTS, used_imports
 from amdlib.core.proposers.scope import module_names, unbound_names
 from amdlib.core.proposers.tree import body_of, size
 
 __all__ = ["Parsed", "Renderer", "find_def", "arg_names"]
-
-# Short name -> (module, import line), as amdlib.core.code adds them.
-_AUTO_IMPORTS = {"np": ("numpy", "import numpy as np"), "numpy": ("numpy", "import numpy"),
-                 "math": ("math", "import math")}
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ class Renderer:
         self.template = template
         self.name = template.name
         self.allowed = tuple(allowed_modules)
-        self.auto = frozenset(k for k, (mod, _) in _AUTO_IMPORTS.items() if mod in self.allowed)
+        self.auto = frozenset(k for k, (mod, _) in AUTO_IMPORTS.items() if mod in self.allowed)
         self._docstring = template.body[: len(template.body) - len(body_of(template))]
 
     def render(self, module: ast.Module, func: ast.FunctionDef) -> tuple[str, str]:
@@ -89,18 +86,11 @@ class Renderer:
         before = sum(1 for s in module.body[:where] if s in rest)
         body = rest[:before] + [new] + rest[before:]
         used = _used(body)
-        imports: list[ast.stmt] = []
-        for stmt in module.body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                names = [a for a in stmt.names if (a.asname or a.name).split(".")[0] in used
-                         or a.name == "*"]
-                if names:
-                    stmt.names = names
-                    imports.append(stmt)
+        imports = used_imports(module.body, used)
         bound = module_names(ast.Module(body=imports + rest, type_ignores=[]))
         bound |= {a.arg for a in ast.walk(self.template.args) if isinstance(a, ast.arg)}
         bound |= {n.id for n in ast.walk(new) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-        added = [ast.parse(line).body[0] for short, (_, line) in _AUTO_IMPORTS.items()
+        added = [ast.parse(line).body[0] for short, (_, line) in AUTO_IMPORTS.items()
                  if short in self.auto and short in used and short not in bound]
         out = ast.Module(body=added + imports + body, type_ignores=[])
         source = ast.unparse(ast.fix_missing_locations(out))
