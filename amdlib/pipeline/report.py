@@ -46,14 +46,16 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def paper_rows(exp: Experiment, run: Path) -> list[dict[str, Any]]:
+def paper_rows(exp: Experiment, run: Path, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Rows comparing one run with the paper, with ``difference = ours - paper`` where both
     are numbers and the hook did not mark the row ``comparable: False`` (a paper figure
     for a setting that is not ours is shown as reported, never differenced)."""
     if not exp.paper_tables:
         return []
     params = runs.identity(_read_params(run))
-    rows = load_hook(exp.paper_tables)(read_json(run / "results.json"), params) or []
+    if results is None:
+        results = read_json(run / "results.json")
+    rows = load_hook(exp.paper_tables)(results, params) or []
     out = []
     for row in rows:
         paper, ours = _num(row.get("paper")), _num(row.get("ours"))
@@ -116,7 +118,7 @@ def _experiment_section(exp: Experiment, root: Path, tables: Path) -> tuple[str,
         run_rows.append(row)
         figures += [f"{exp.name}/{run.name}/figures/{f.name}" for f in sorted((run / "figures").glob("*.png"))]
         try:
-            comparison += paper_rows(exp, run)
+            comparison += paper_rows(exp, run, results)
         except Exception as err:  # one broken hook must not hide the other runs
             problems.append(f"paper table of {run.name}: {type(err).__name__}: {err}")
             print(f"amd report: warning: {exp.name}: {problems[-1]}", file=sys.stderr)
