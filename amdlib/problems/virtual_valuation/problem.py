@@ -132,8 +132,9 @@ class VirtualValuationProblem(Problem):
         values = self.samples(split)
         _, pay = auction.run(values)
         revenue = float(pay.mean())
-        naive = float(naive_revenue(self.grid, raw, values).mean())
         changed = float(np.mean(np.abs(auction.priority - raw) > 1e-12))
+        # An already monotone priority is its own fix: the unfixed rule is the same auction.
+        naive = float(naive_revenue(self.grid, raw, values).mean()) if changed > 0 else revenue
         reserve = auction.reserve
         metrics = {
             "revenue": revenue,
