@@ -1,6 +1,6 @@
 """Experiment 5 benchmark: a learned mechanism evaluated with regret at n = 200, and the exact DPs.
 
-The evaluation is the study's: the code runs in the sandbox (block harness), Experiment 4's
+The evaluation is the study's: the code runs in the sandbox (Experiment 4's harness, deviation profiles built in blocks), Experiment 4's
 scorer computes social cost and the regret from 10 misreports per agent and profile
 (n * 10 * B one-agent deviation profiles, 2 million at B = 1000).
 """

@@ -16,6 +16,14 @@ import numpy as np
 CONSISTENCY_ROWS = 4
 #: Largest batch handed to a vectorised candidate in one call (bounds its memory).
 CHUNK = 50_000
+#: Deviation-profile floats built at once (about 64 MB of float64): at n = 200 all of them
+#: would take 3.2 GB, beyond a worker's memory, so they are built profile block by block.
+BLOCK_FLOATS = 8_000_000
+
+
+def block_size(n: int, m: int) -> int:
+    """Profiles per block so that a block's n * m deviation profiles hold about BLOCK_FLOATS floats."""
+    return max(1, BLOCK_FLOATS // max(1, n * max(m, 1) * n))
 
 
 def deviation_profiles(peaks: np.ndarray, misreports: np.ndarray) -> np.ndarray:
@@ -58,6 +66,18 @@ def _call(fn: Callable, peaks: np.ndarray, weights: np.ndarray, k: int) -> np.nd
     return np.concatenate(parts, axis=0) if parts else np.zeros((0, k))
 
 
+def _deviation_locations(fn: Callable, peaks: np.ndarray, misreports: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Locations on every one-agent deviation, (n*M*B, K) in deviation_profiles' order, built in
+    profile blocks so memory stays bounded at any n."""
+    b, m, n = misreports.shape
+    step = block_size(n, m)
+    parts = [_call(fn, deviation_profiles(peaks[s : s + step], misreports[s : s + step]), weights, k).reshape(n, m, -1, k)
+             for s in range(0, b, step)]
+    if not parts:
+        return np.zeros((0, k))
+    return np.concatenate(parts, axis=2).reshape(n * m * b, k)
+
+
 def harness(fn: Callable, payload: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Locations on the truthful profiles (``loc``, (B, K)), on every one-agent deviation
     (``loc_dev``, (n*M*B, K)) and on the first rows run alone (``loc_single``)."""
@@ -68,7 +88,7 @@ def harness(fn: Callable, payload: dict[str, np.ndarray]) -> dict[str, np.ndarra
     if int(np.asarray(payload.get("per_profile", np.zeros(1))).reshape(-1)[0]):
         fn = per_profile(fn)
     loc = _call(fn, peaks, weights, k)
-    loc_dev = _call(fn, deviation_profiles(peaks, misreports), weights, k)
+    loc_dev = _deviation_locations(fn, peaks, misreports, weights, k)
     rows = min(CONSISTENCY_ROWS, peaks.shape[0])
     single = [_call(fn, peaks[r : r + 1], weights, k).reshape(-1) for r in range(rows)]
     return {"loc": loc, "loc_dev": loc_dev, "loc_single": np.asarray(single, dtype=float)}

@@ -1,4 +1,4 @@
-"""Experiment 4's facility problem at any n: chunked harness, no brute-force reference.
+"""Experiment 4's facility problem at any n: no brute-force reference.
 
 Everything else (profiles, payloads, scorer, fitness, template) is Experiment 4's
 :class:`~amdlib.problems.facility.problem.FacilityProblem`, so a learned mechanism is
@@ -17,11 +17,11 @@ from amdlib.problems.generalization.optimum import fit_percentile_dp
 
 
 class ScaledFacilityProblem(FacilityProblem):
-    """A facility problem whose harness runs in profile blocks (n = 200 fits a worker) and
-    whose diagnostic reference is the exact DP percentile rule (brute force is infeasible)."""
+    """A facility problem whose percentile rule (diagnostic reference and seed) comes from the
+    exact DP, since brute force over C(n, K) is infeasible at large n. Experiment 4's harness
+    builds deviation profiles in blocks, so it serves any n as is."""
 
     name = "facility_generalization"
-    harness = "amdlib.problems.generalization.harness:harness"
 
     @cached_property
     def _percentile_fit(self) -> Any:

@@ -15,7 +15,7 @@ from amdlib.core.sandbox import Sandbox
 from amdlib.problems.facility.audit import audit_code
 from amdlib.problems.facility.baselines import fit_dictatorial
 from amdlib.problems.facility.evaluation import score_outputs
-from amdlib.problems.generalization.harness import harness as chunked_harness
+from amdlib.problems.facility.harness import harness as facility_harness
 from amdlib.problems.generalization.optimum import fit_percentile_dp, nonsp_cost
 from amdlib.problems.generalization.problem import ScaledFacilityProblem, output_mb
 from amdlib.problems.generalization.sources import Learned
@@ -58,7 +58,7 @@ def evaluate_learned(sandbox: Sandbox, problem: ScaledFacilityProblem, code: str
 def evaluate_rule(fn: Callable, problem: ScaledFacilityProblem) -> dict[str, Any]:
     """A trusted rule on the problem's test profiles, by the same (block) harness and scorer."""
     payload = problem.payload("holdout")
-    return _summary(score_outputs(chunked_harness(fn, payload), payload, 0.0))
+    return _summary(score_outputs(facility_harness(fn, payload), payload, 0.0))
 
 
 def fit_rules(train: ScaledFacilityProblem) -> dict[str, Any]:
