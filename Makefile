@@ -1,16 +1,21 @@
 # Two commands: `make reproduce` (every experiment's default sweep, offline, then the report)
 # and `make test` (the whole suite). Both create .venv on first use; the install is redone
-# only when pyproject.toml changes (a stamp file in .venv keyed on its hash).
+# only when pyproject.toml or requirements.lock changes (a stamp file in .venv keyed on both).
+#
+# The install reads exact pins from requirements.lock (`make lock` regenerates it), and takes
+# llama-cpp-python from a wheel that scripts/llama-wheel.sh builds once per machine and user
+# for a portable x86-64 baseline (never -march=native: see that script).
 
 PYTHON ?= python3
 JOBS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
-HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-16)
+HASH := $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 INSTALLED := $(VENV)/.installed-$(HASH)
 INSTALLED_TEST := $(VENV)/.installed-test-$(HASH)
+PIP_INSTALL = $(BIN)/python -m pip install --find-links "$$wheels" --only-binary llama-cpp-python -c requirements.lock
 
-.PHONY: reproduce test install report clean-outputs
+.PHONY: reproduce test install report clean-outputs lock
 
 install: $(INSTALLED)
 
@@ -18,15 +23,23 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): | $(BIN)/python
-	@echo "installing amdlib into $(VENV) (llama-cpp-python builds from source: ~10 min on 2 cores)"
-	$(BIN)/python -m pip install -e .
+	@echo "installing amdlib into $(VENV) (the first llama-cpp-python build takes ~10 min on 2 cores)"
+	wheels=$$(scripts/llama-wheel.sh $(BIN)/python) && $(PIP_INSTALL) -e .
 	find $(VENV) -maxdepth 1 -name '.installed-*' ! -name '*-$(HASH)' -delete
 	touch $@
 
 $(INSTALLED_TEST): | $(BIN)/python
-	$(BIN)/python -m pip install -e '.[test]'
+	wheels=$$(scripts/llama-wheel.sh $(BIN)/python) && $(PIP_INSTALL) -e '.[test]'
 	find $(VENV) -maxdepth 1 -name '.installed-*' ! -name '*-$(HASH)' -delete
 	touch $@ $(INSTALLED)
+
+# Re-resolve every dependency from pyproject.toml in a scratch venv and pin what was installed.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	wheels=$$(scripts/llama-wheel.sh .lock-venv/bin/python) && \
+	  .lock-venv/bin/python -m pip install --find-links "$$wheels" --only-binary llama-cpp-python -e '.[test]'
+	.lock-venv/bin/python scripts/write-lock.py > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
+	rm -rf .lock-venv
 
 # Each experiment runs params/<exp>/sweep_default.yaml if it has one, else params/<exp>/default.yaml.
 reproduce: $(INSTALLED)

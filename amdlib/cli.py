@@ -34,36 +34,95 @@ def _status_line(outcome) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from amdlib.experiments import available
-    from amdlib.pipeline.runs import REPO_ROOT, notebook_path, params_dir
+    from amdlib.pipeline.runs import notebook_path, params_dir
 
     for name, exp in available().items():
-        nb = notebook_path(exp)
-        shown = nb.relative_to(REPO_ROOT) if nb.is_relative_to(REPO_ROOT) else nb
+        nb = notebook_path(exp)  # absolute: the paths printed work from any folder
         _echo(f"{name}: {exp.title}")
-        _echo(f"  notebook: {shown}{'' if nb.is_file() else ' (missing)'}")
-        files = sorted(p.name for p in params_dir(name).glob("*.yaml"))
-        _echo(f"  params/{name}/: {', '.join(files) or '(none)'}")
+        _echo(f"  notebook: {nb}{'' if nb.is_file() else ' (missing)'}")
+        files = sorted(params_dir(name).glob("*.yaml"))
+        short = [p.stem for p in files if not p.stem.startswith("sweep")]
+        _echo(f"  params (amd run {name} -p {'|'.join(short) or 'FILE'}):" + ("" if files else " (none)"))
+        for path in files:
+            _echo(f"    {path}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from amdlib.pipeline.inspect import runs_lines
+    from amdlib.pipeline.runs import outputs_root
+
+    for line in runs_lines(outputs_root(args.outputs), args.experiment):
+        _echo(line)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from amdlib.pipeline.inspect import show_lines
+    from amdlib.pipeline.runs import outputs_root
+
+    for line in show_lines(outputs_root(args.outputs), args.run):
+        _echo(line)
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from amdlib.pipeline.inspect import open_run
+    from amdlib.pipeline.runs import outputs_root
+
+    for line in open_run(outputs_root(args.outputs), args.run, browser=False if args.print_only else None):
+        _echo(line)
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from amdlib.experiments import get
+    from amdlib.pipeline.catalog import resolve_params_file
     from amdlib.pipeline.params import load_params
+    from amdlib.pipeline.progress import RunProgress, reporting
     from amdlib.pipeline.runner import cell_timeout, execute_run
-    from amdlib.pipeline.runs import outputs_root
+    from amdlib.pipeline.runs import check_outputs_root, outputs_root
 
     cell_timeout()  # a bad AMDLIB_CELL_TIMEOUT is a one-line error before any kernel starts
     exp = get(args.experiment)
+    args.params = resolve_params_file(exp.name, args.params)  # -p smoke|default|paper
     params = load_params(exp, args.params, args.set)
     source = args.params or "defaults"
+    root = check_outputs_root(outputs_root(args.outputs))
+    _preflight(exp.name, [params], root, args.force)  # LLM settings: one-line errors before any kernel starts
     _echo(f"running {exp.name} ({source}) ...")
-    outcome = execute_run(exp.name, params, outputs_root(args.outputs), force=args.force, source=str(source))
+    with reporting(RunProgress(quiet=args.quiet)):  # each cell, and its output, as the notebook runs
+        outcome = execute_run(exp.name, params, root, force=args.force, source=str(source))
     _echo(_status_line(outcome))
     return 1 if outcome.status == "failed" else 0
 
 
+def _preflight(experiment: str, runs: list, root: Path, force: bool) -> None:
+    """Check the LLM settings of the runs still to do and print their cost estimate."""
+    from amdlib.pipeline.preflight import check_all
+    from amdlib.pipeline.runs import is_complete, run_dir, run_id
+
+    todo = [p for p in runs if force or not is_complete(run_dir(root, experiment, run_id(experiment, p)))]
+    for line in check_all(experiment, todo):
+        _echo(line)
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from amdlib.experiments import get
+    from amdlib.pipeline.catalog import resolve_params_file
+    from amdlib.pipeline.estimate import estimate
+    from amdlib.pipeline.params import load_params
+
+    exp = get(args.experiment)
+    params = load_params(exp, resolve_params_file(exp.name, args.params), args.set)
+    for line in estimate(exp.name, params).table():
+        _echo(line)
+    return 0
+
+
 def cmd_baselines(args: argparse.Namespace) -> int:
     from amdlib.experiments import get
+    from amdlib.pipeline.catalog import resolve_params_file
     from amdlib.pipeline.jsonio import dumps
     from amdlib.pipeline.params import load_params
     from amdlib.pipeline.plugins import load_hook
@@ -71,7 +130,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     exp = get(args.experiment)
     if not exp.baselines:
         raise UserError(f"experiment '{exp.name}' has no baselines hook")
-    params = load_params(exp, args.params, args.set)
+    params = load_params(exp, resolve_params_file(exp.name, args.params), args.set)
     sys.stdout.write(dumps(load_hook(exp.baselines)(params)))
     return 0
 
@@ -79,13 +138,19 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from amdlib.pipeline.backends import check_scheduler
     from amdlib.pipeline.runner import cell_timeout
-    from amdlib.pipeline.runs import is_complete, outputs_root, run_dir
+    from amdlib.pipeline.runs import check_outputs_root, is_complete, outputs_root, run_dir
     from amdlib.pipeline.sweep import load_sweep, run_sweep
 
     cell_timeout()  # a bad AMDLIB_CELL_TIMEOUT is a one-line error before any kernel starts
+    if args.scheduler:
+        check_scheduler(args.scheduler)
     sweep = load_sweep(args.file)
     root = outputs_root(args.outputs)
+    if not args.dry_run:
+        check_outputs_root(root)
+        _preflight(sweep.experiment, sweep.runs, root, args.force)
     if args.dry_run:
         # Show what tells the runs apart; the rest is common to all of them.
         varying = [k for k in sorted(sweep.runs[0]) if len({json.dumps(p[k]) for p in sweep.runs}) > 1]
@@ -95,19 +160,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _echo(f"{len(sweep.runs)} runs of {sweep.experiment} -> {root / sweep.experiment}")
         return 0
     outcomes = run_sweep(sweep, root, jobs=args.jobs, scheduler=args.scheduler, force=args.force,
-                         only=args.only or (), report=lambda o: tqdm.write(_status_line(o)))
+                         only=args.only or (), report=lambda o: tqdm.write(_status_line(o)),
+                         progress=sys.stderr.isatty())  # a log gets one status line per run, no bar redraws
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
     _echo(f"{sweep.experiment}: {counts['ok']} ran, {counts['skipped']} skipped (complete), {counts['failed']} failed")
     return 1 if counts["failed"] else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from amdlib.pipeline.runs import outputs_root
+    from amdlib.pipeline.runs import check_outputs_root, outputs_root
     from amdlib.pipeline.validate import validate_paths
 
-    results = validate_paths([Path(p) for p in args.paths], outputs_root(args.outputs))
+    root = outputs_root(args.outputs)
+    results = validate_paths([Path(p) for p in args.paths], root if args.paths else check_outputs_root(root, must_exist=True))
     for res in results:
-        _echo(f"{'reproduced' if res.ok else 'DIFFERS':10s} {res.path}  {res.summary}")
+        crashed = any(p.kind == "crash" for p in res.problems)
+        verdict = "reproduced" if res.ok else "CRASHED" if crashed else "DIFFERS"
+        _echo(f"{verdict:10s} {res.path}  {res.summary}")
+        for problem in res.problems:
+            _echo(f"  {problem.cell}: {'raised an error' if problem.kind == 'crash' else 'output differs'}")
+            for line in problem.detail.splitlines():
+                _echo(f"    {line}")
     if not results:
         _echo("no executed notebooks found (run `amd run` or `amd sweep` first)")
     return 0 if all(r.ok for r in results) else 1
@@ -115,10 +188,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from amdlib.pipeline.report import build_report
-    from amdlib.pipeline.runs import outputs_root
+    from amdlib.pipeline.runs import check_outputs_root, outputs_root
 
-    index = build_report(outputs_root(args.outputs))
+    root = check_outputs_root(outputs_root(args.outputs), must_exist=True)
+    check_outputs_root(root)  # the report is written there too
+    index = build_report(root)
     _echo(str(index))
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from amdlib.pipeline.clean import clean
+    from amdlib.pipeline.runs import check_outputs_root, outputs_root
+
+    root = check_outputs_root(outputs_root(args.outputs), must_exist=True)
+    found = clean(root, dry_run=args.dry_run)
+    for path in found:
+        _echo(f"{'would remove' if args.dry_run else 'removed'} {path}")
+    _echo(f"{len(found)} leftover(s) {'found' if args.dry_run else 'removed'} under {root}")
     return 0
 
 
@@ -136,7 +223,7 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from amdlib.pipeline.benchtable import run_benchmarks
 
-    return run_benchmarks(args.names, quick=args.quick, echo=_echo)
+    return run_benchmarks(args.names, quick=args.quick, echo=_echo, strict=args.strict)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,11 +239,20 @@ def build_parser() -> argparse.ArgumentParser:
                            ("baselines", cmd_baselines, "print an experiment's baselines as JSON (no search)")):
         p = sub.add_parser(name, parents=[common], help=text)
         p.add_argument("experiment")
-        p.add_argument("-p", "--params", metavar="FILE", help="parameter file (YAML)")
+        p.add_argument("-p", "--params", metavar="FILE", help="parameter file (YAML), or smoke|default|paper for the experiment's own")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
         if name == "run":
             p.add_argument("--force", action="store_true", help="rerun even if a complete run exists")
+            p.add_argument("--unsafe-sandbox", action="store_true",
+                           help="run untrusted code even where no kernel containment layer holds")
+            p.add_argument("-q", "--quiet", action="store_true", help="show cells and progress bars, not the notebook's other output")
         p.set_defaults(fn=fn)
+
+    p = sub.add_parser("estimate", help="LLM calls, tokens and dollars a run will take (no endpoint needed)")
+    p.add_argument("experiment")
+    p.add_argument("-p", "--params", metavar="FILE", help="parameter file (YAML), or smoke|default|paper")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter, e.g. model=deepseek-chat")
+    p.set_defaults(fn=cmd_estimate)
 
     p = sub.add_parser("sweep", parents=[common], help="run a sweep file")
     p.add_argument("file")
@@ -165,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list the runs and whether they are complete")
     p.add_argument("--force", action="store_true", help="redo complete runs too")
     p.add_argument("--only", action="append", metavar="RUN_ID", help="run only this run id (repeatable)")
+    p.add_argument("--unsafe-sandbox", action="store_true",
+                   help="run untrusted code even where no kernel containment layer holds")
     p.set_defaults(fn=cmd_sweep)
 
     p = sub.add_parser("validate", parents=[common], help="re-execute executed notebooks with nbval")
@@ -172,6 +270,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_validate)
 
     sub.add_parser("report", parents=[common], help="build outputs/index.html and outputs/tables/").set_defaults(fn=cmd_report)
+
+    p = sub.add_parser("runs", parents=[common], help="list runs: id, status, varied params, key metrics, age")
+    p.add_argument("experiment", nargs="?", help="only this experiment's runs")
+    p.set_defaults(fn=cmd_runs)
+    p = sub.add_parser("show", parents=[common], help="one run's params, key metrics, files and paper comparison")
+    p.add_argument("run", help="run id (or a unique prefix, EXP/ID, or a run dir)")
+    p.set_defaults(fn=cmd_show)
+    p = sub.add_parser("open", parents=[common], help="open a run's notebook.html in a browser (or print its path)")
+    p.add_argument("run", help="run id (or a unique prefix, EXP/ID, or a run dir)")
+    p.add_argument("--print", dest="print_only", action="store_true", help="only print the path")
+    p.set_defaults(fn=cmd_open)
+
+    p = sub.add_parser("clean", parents=[common], help="remove failed records and what killed runs left")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    p.set_defaults(fn=cmd_clean)
 
     # Every argument, --help included, belongs to the server's own parser.
     p = sub.add_parser("llm-server", help="serve a local OpenAI-compatible LLM (llama.cpp)", add_help=False, prefix_chars="\0")
@@ -181,23 +294,40 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure performance figures against their targets")
     p.add_argument("names", nargs="*", help="benchmark modules (default: all)")
     p.add_argument("--quick", action="store_true", help="smaller measurements")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed (default: report it, exit 0)")
     p.set_defaults(fn=cmd_bench)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``amd``; returns the exit status."""
+    import signal
+
+    from amdlib.pipeline.kernels import interrupt
+
+    if argv is None and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)  # the real command: Ctrl-C kills its kernels first
     try:
         args = build_parser().parse_args(argv)
         if getattr(args, "jobs", 1) < 1:
             raise UserError("-j/--jobs: expected a positive integer")
+        if getattr(args, "unsafe_sandbox", False):
+            import os
+
+            os.environ["AMDLIB_UNSAFE_SANDBOX"] = "1"  # inherited by kernels and pool workers
         return args.fn(args)
     except UserError as err:
         print(f"amd: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("amd: interrupted", file=sys.stderr)
+        print("amd: interrupted; nothing new was started and unfinished runs were cleaned up", file=sys.stderr, flush=True)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`amd list | head`): stop quietly, without a traceback at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 2
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ MODULES: dict[str, str] = {
     "correlated_revenue": "amdlib.benchmarks.correlated_revenue",
     "facility_location": "amdlib.benchmarks.facility_location",
     "generalization": "amdlib.benchmarks.generalization",
+    "multi_item": "amdlib.benchmarks.multi_item",
 }
 
 

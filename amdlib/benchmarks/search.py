@@ -53,12 +53,14 @@ def funsearch_seconds(max_evaluations: int) -> tuple[float, float]:
 
 
 def run(quick: bool) -> list:
-    """The figures: evaluation throughput and a short FunSearch run's wall time."""
+    """The figures: constant fitting's cost, evaluation throughput and a short FunSearch run's wall time."""
     n = 128 if quick else 1024
     rate = evaluation_throughput(n)
     budget = 100 if quick else 400
     seconds, best = funsearch_seconds(budget)
-    return [
+    from amdlib.benchmarks.constants import fitting_figures
+
+    return fitting_figures(quick) + [
         Figure("toy candidates evaluated per second (2 workers)", round(rate, 1), "1/s", ">= 100",
                note=f"{n} distinct candidates in batches of 16"),
         Figure(f"funsearch run, toy, {budget} candidates (offline, 2 workers)", round(seconds, 2), "s",

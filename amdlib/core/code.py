@@ -16,8 +16,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from amdlib.core.code_locate import Located, locate, thought_of
+from amdlib.core.code_locate import Located, locate, split_reasoning, thought_of
 from amdlib.core.sandbox.policy import bound_names
+from amdlib.core.parsing import parse as parse_source
 
 __all__ = ["Extracted", "extract", "normalize", "code_hash"]
 
@@ -47,7 +48,7 @@ def normalize(code: str) -> str:
 
     Raises ``SyntaxError`` if ``code`` does not parse.
     """
-    return ast.unparse(ast.parse(code))
+    return ast.unparse(parse_source(code))
 
 
 def code_hash(code: str) -> str:
@@ -58,7 +59,7 @@ def code_hash(code: str) -> str:
     function never raises.
     """
     try:
-        tree = _without_docstrings(ast.parse(code))
+        tree = _without_docstrings(parse_source(code))
     except SyntaxError:
         return hashlib.sha256(("unparsable:" + " ".join(code.split())).encode()).hexdigest()
     dump = ast.dump(tree, annotate_fields=False, include_attributes=False)
@@ -88,7 +89,7 @@ def strip_docstrings(code: str) -> str:
     """``code`` without docstrings, for showing a learned function compactly (the
     template's docstring is the same for every candidate). Unparsable code is returned as is."""
     try:
-        return ast.unparse(_without_docstrings(ast.parse(code)))
+        return ast.unparse(_without_docstrings(parse_source(code)))
     except SyntaxError:
         return code
 
@@ -111,7 +112,13 @@ def extract(text: str, name: str, allowed_modules: tuple[str, ...] = ("numpy", "
     definition.  Helper functions and constants it uses are kept; unused
     imports, annotations, example calls and prose are dropped; missing
     ``numpy``/``math`` imports are added when those modules are allowed.
+    A reasoning model's ``<think>`` blocks are set aside first: the final
+    answer's code wins and the thought is the answer's idea.
     """
+    text, reasoning = split_reasoning(text)
+    if not text.strip() and reasoning:
+        return Extracted(None, "", "no code found (only a reasoning block: the answer may have been cut off"
+                                   " while thinking; raise max_tokens)")
     thought = thought_of(text)
     located = locate(text)
     if not located.modules:
@@ -278,6 +285,6 @@ def _assemble(module: ast.Module, func: ast.FunctionDef, name: str,
     added = []
     for short, (mod, line) in AUTO_IMPORTS.items():
         if short in used and short not in bound and short not in _BUILTINS and mod in allowed_modules:
-            added.extend(ast.parse(line).body)
+            added.extend(parse_source(line).body)
     new.body = added + imports + new.body
     return ast.unparse(ast.fix_missing_locations(new))

@@ -4,6 +4,7 @@
 outside the fences) and parses each, salvaging what it can: leading prose is
 skipped, and a trailing part is dropped when it is prose after the code or an
 output cut off at the end.  :func:`thought_of` finds the one-line idea.
+:func:`split_reasoning` sets a reasoning model's thinking aside first.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ast
 import re
 import textwrap
 from dataclasses import dataclass, field
+from amdlib.core.parsing import parse as parse_source
 
 # A fenced block; an unclosed fence runs to the end (the output was cut off).
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)[^\n]*\n(.*?)(?:^[ \t]*(?:```|~~~)[^\n]*$|\Z)", re.S | re.M)
@@ -25,6 +27,31 @@ _BLOCK_HEADER = re.compile(r"^\s*(?:class|def|async\s+def|if|elif|else|for|while
 _EOF_HINTS = ("was never closed", "unexpected EOF", "EOF while", "expected an indented block",
               "unterminated")
 _MAX_THOUGHT = 240
+# Reasoning blocks of thinking models (<think> is the common one; some use other tag names).
+_REASONING_TAGS = ("think", "thinking", "reasoning", "thought")
+_REASONING_BLOCK = re.compile(r"<(%s)>(.*?)(?:</\1>|\Z)" % "|".join(_REASONING_TAGS), re.S | re.I)
+_REASONING_CLOSE = re.compile(r"</(?:%s)>" % "|".join(_REASONING_TAGS), re.I)
+
+
+def split_reasoning(text: str) -> tuple[str, str]:
+    """``(answer, reasoning)``: the text without its reasoning blocks, and those blocks' contents.
+
+    ``<think>...</think>`` blocks (and ``<thinking>``, ``<reasoning>``,
+    ``<thought>``) are removed; an unclosed one runs to the end (the answer was
+    cut off while thinking: there is no answer). A closing tag without an
+    opening one (servers that put ``<think>`` in the prompt) ends a reasoning
+    part that starts the text.
+    """
+    text = text or ""
+    close = _REASONING_CLOSE.search(text)
+    if close is not None and not _REASONING_BLOCK.search(text[: close.start()]):
+        lead, text = text[: close.start()], text[close.end():]
+    else:
+        lead = ""
+    parts = [lead] if lead.strip() else []
+    parts.extend(m.group(2) for m in _REASONING_BLOCK.finditer(text))
+    answer = _REASONING_BLOCK.sub("\n", text)
+    return answer.strip("\n"), "\n".join(p.strip() for p in parts if p.strip())
 
 
 @dataclass
@@ -137,7 +164,7 @@ def _parse_prefix(lines: list[str]) -> tuple[ast.Module | None, str]:
     of an indented block is a real syntax error: nothing is dropped.
     """
     try:
-        return ast.parse("\n".join(lines)), ""
+        return parse_source("\n".join(lines)), ""
     except SyntaxError as exc:
         err = exc
     msg = f"syntax error at line {err.lineno}: {err.msg}"
@@ -153,7 +180,7 @@ def _parse_prefix(lines: list[str]) -> tuple[ast.Module | None, str]:
             if candidate == 0:
                 break
         try:
-            return ast.parse("\n".join(lines[:candidate])), msg
+            return parse_source("\n".join(lines[:candidate])), msg
         except SyntaxError:
             cut = candidate - 1
     return None, msg

@@ -46,12 +46,34 @@ class SearchConfig:
     output_dir: str = ""
     #: LLM requests in flight at once.
     concurrency: int = 4
+    #: eoh/eoh-e: evolving generations after the initial population, as the papers count them
+    #: (0: as many as max_evaluations allows); when set, the budget is computed from it.
+    generations: int = 0
+    #: Let diagnostics shown to the model quote the known optimum (the papers' models never saw it).
+    reveal_optimum: bool = False
+    #: LLM endpoint knobs (openai proposer): seconds per request, answer token cap, retries and
+    #: first backoff of failed requests, and USD per million tokens (-1: from the price table).
+    request_timeout_s: float = 120.0
+    max_tokens: int = 2048
+    retries: int = 5
+    backoff_s: float = 1.0
+    price_in: float = -1.0
+    price_out: float = -1.0
     #: FunSearch island reset period in samples (0: a quarter of the budget).
     reset_every: int = 0
     #: Re-score the best program on the holdout split.
     holdout: bool = True
     #: Samples per batch (funsearch, random); fixed so results do not depend on workers.
     batch_size: int = 8
+    #: Tune promising candidates' float literals on the search split (amdlib.core.constants);
+    #: every trial counts in ``max_evaluations``.
+    fit_constants: bool = False
+    #: Trial evaluations per fitted candidate.
+    fit_budget: int = 30
+    #: Optimiser of the constant fit: ``nelder-mead`` or ``powell``.
+    fit_method: str = "nelder-mead"
+    #: Fit only candidates within this relative margin of the best score so far.
+    fit_margin: float = 0.05
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "SearchConfig":
@@ -59,6 +81,10 @@ class SearchConfig:
         known = {f.name: f for f in fields(cls)}
         values = {k: v for k, v in params.items() if k in known and v is not None}
         config = cls(**values)
+        if config.generations > 0 and config.method in ("eoh", "eoh-e"):
+            from amdlib.core.search.eoh import generations_budget
+
+            config.max_evaluations = generations_budget(config.pop_size, config.generations)
         if config.method not in METHODS:
             raise UserError(f"unknown search method {config.method!r}: choose one of {', '.join(METHODS)}")
         if config.max_evaluations < 1:
@@ -77,11 +103,11 @@ def make_strategy(config: SearchConfig, problem: Problem) -> Strategy:
     if config.method == "eoh":
         from amdlib.core.search.eoh import EoH
 
-        return EoH(problem, **common)
+        return EoH(problem, generations=config.generations, **common)
     if config.method == "eoh-e":
         from amdlib.core.search.eoh_e import EoHE
 
-        return EoHE(problem, **common)
+        return EoHE(problem, generations=config.generations, **common)
     if config.method == "random":
         from amdlib.core.search.random_search import RandomSearch
 
@@ -140,9 +166,16 @@ class _Run:
             getattr(proposer, "writes_prose", getattr(proposer, "name", "") != "offline"))
         self.history: list[Program] = []
         self.first_of: dict[str, int] = {}  # code hash -> id of its first program
+        self.fitter = None
+        if config.fit_constants and config.fit_budget > 0:
+            from amdlib.core.constants import ConstantFitter, FitConfig
+
+            self.fitter = ConstantFitter(self.evaluator, FitConfig(
+                budget=config.fit_budget, method=config.fit_method, margin=config.fit_margin))
         self.progress = progress
         self.timing = {"propose_s": 0.0, "evaluate_s": 0.0}
         self.text_requests = 0
+        self.llm_answers = 0
         parallel = getattr(proposer, "name", "") != "offline" and config.concurrency > 1
         self.pool = ThreadPoolExecutor(config.concurrency) if parallel else None
 
@@ -152,6 +185,16 @@ class _Run:
         seeds = [request_seed(self.config.seed, r.index) for r in requests]
         texts: list[str] = []
         exhausted = False
+        admit = getattr(self.proposer, "admit", None)
+        if callable(admit):
+            # Budgets are reserved in index order before anything is sent, so which requests
+            # get the last slots never depends on thread timing (and in-flight calls cannot overshoot).
+            admitted = 0
+            while admitted < len(requests) and admit(requests[admitted], seeds[admitted]):
+                admitted += 1
+            if admitted < len(requests):
+                exhausted = True
+                requests, seeds = requests[:admitted], seeds[:admitted]
         if self.pool is None:
             for req, seed in zip(requests, seeds):
                 try:
@@ -170,6 +213,7 @@ class _Run:
                 if not exhausted:
                     texts.append(proposal.text)
         self.timing["propose_s"] += time.perf_counter() - t0
+        self.llm_answers += len(texts)
         return texts, exhausted
 
     def add(self, req: ProposalRequest | None, verdict: tuple[str, str, str, Evaluation]) -> Program:
@@ -188,16 +232,39 @@ class _Run:
         self.history.append(program)
         return program
 
+    def spent(self) -> int:
+        """Evaluations used so far: proposals plus constant-fitting trials (the seed is free)."""
+        return len(self.history) - 1 + (self.fitter.stats["evaluations"] if self.fitter else 0)
+
+    def fit(self, program: Program, best_score: float) -> None:
+        """Replace ``program``'s literals by fitted ones (in place) when the fit improves it."""
+        if self.fitter is None or program.duplicate_of is not None or not program.code:
+            return
+        if not self.fitter.wants(program.evaluation, best_score, program.code):
+            return
+        left = self.config.max_evaluations - self.spent()
+        if left <= 0:
+            return
+        res = self.fitter.fit(program.code, program.evaluation, program.code_hash, left)
+        if res.improved:
+            from amdlib.core.code import code_hash
+
+            program.code, program.evaluation = res.code, res.evaluation
+            program.code_hash = code_hash(res.code)
+            program.operator = f"{program.operator}+fit"
+            self.first_of.setdefault(program.code_hash, program.id)
+
     def execute(self) -> tuple[Program, str]:
         from tqdm.auto import tqdm
 
         budget = self.config.max_evaluations
         seed = self.add(None, self.evaluator.evaluate_text(self.problem.seed_program))
+        self.fit(seed, -math.inf)
         self.strategy.initialize(seed)
         best, stopped = seed, "complete"
         bar = tqdm(total=budget, desc=f"{self.config.method} search", disable=not self.progress)
         try:
-            while len(self.history) - 1 < budget:
+            while self.spent() < budget:
                 text_requests = self.strategy.ask_texts()
                 if text_requests:
                     texts, exhausted = self.propose(text_requests)
@@ -206,7 +273,7 @@ class _Run:
                         stopped = "budget"
                         break
                     self.strategy.tell_texts(text_requests, texts)
-                requests = self.strategy.ask(budget - (len(self.history) - 1))
+                requests = self.strategy.ask(budget - self.spent())
                 if not requests:
                     stopped = "strategy"
                     break
@@ -215,13 +282,16 @@ class _Run:
                 verdicts = self.evaluator.evaluate_many(texts)
                 self.timing["evaluate_s"] += time.perf_counter() - t0
                 programs = [self.add(req, v) for req, v in zip(requests, verdicts)]
+                for p in programs:
+                    self.fit(p, best.score if best.valid else -math.inf)
                 if programs:
                     self.strategy.tell(programs)
                 for p in programs:
                     if p.valid and sort_key(p) < sort_key(best):
                         best = p
-                bar.update(len(programs))
-                bar.set_postfix(best=f"{best.score:.6g}")
+                bar.n = min(budget, self.spent())
+                bar.refresh()
+                bar.set_postfix(self.progress_fields(best))
                 if exhausted:
                     stopped = "budget"
                     break
@@ -230,6 +300,33 @@ class _Run:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
         return best, stopped
+
+    def progress_fields(self, best: Program) -> dict[str, str]:
+        """What the progress bar shows: best score, valid candidates, and LLM calls/tokens/cost so far."""
+        fields = {"best": f"{best.score:.6g}", "valid": f"{sum(p.valid for p in self.history) - 1}"
+                  f"/{len(self.history) - 1}"}
+        ledger = getattr(self.proposer, "ledger", None)
+        if isinstance(ledger, Mapping) and ledger.get("calls") is not None:
+            fields.update(calls=str(ledger["calls"]), tokens=str(ledger.get("total_tokens", 0)),
+                          usd=f"{ledger.get('cost_usd', 0.0):.4f}")
+        return fields
+
+    def check_answers(self) -> None:
+        """An LLM search whose answers gave no valid candidate fails with one line: the endpoint
+        answers, but not with usable code (a reasoning model out of tokens, empty answers, ...)."""
+        if self.llm_answers == 0 or getattr(self.proposer, "name", "offline") not in ("openai", "replay"):
+            return
+        candidates = self.history[1:]
+        if candidates and not any(p.valid for p in candidates):
+            reasons: dict[str, int] = {}
+            for p in candidates:
+                key = (p.evaluation.error or "unknown").split(";")[0].strip()[:70]
+                reasons[key] = reasons.get(key, 0) + 1
+            top = ", ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+            raise UserError(
+                f"the LLM answered {len(candidates)} times but no answer was a valid candidate ({top}):"
+                " check the model (a reasoning model may need a larger max_tokens) and the endpoint's answers"
+                " in the cassette")
 
     def stats(self, stopped: str, seconds: float) -> dict[str, Any]:
         rejected: dict[str, int] = {}
@@ -246,10 +343,22 @@ class _Run:
             "rejected": dict(sorted(rejected.items())),
             "text_requests": self.text_requests,
             "stopped": stopped,
+            "constant_fitting": self.fit_stats(),
             "strategy": self.strategy.stats(),
             "timing": {"seconds": seconds, **self.timing,
                        "per_candidate_s": seconds / max(1, proposals)},
         }
+
+
+    def fit_stats(self) -> dict[str, Any]:
+        """What constant fitting did and cost (its trials are part of the evaluation budget)."""
+        if self.fitter is None:
+            return {"enabled": False}
+        spent = max(1, self.spent())
+        fits = self.fitter.stats
+        return {"enabled": True, "method": self.config.fit_method, "budget_per_candidate": self.config.fit_budget,
+                **fits, "budget_share": fits["evaluations"] / spent,
+                "evaluations_per_fitted_candidate": fits["evaluations"] / max(1, fits["candidates_fitted"])}
 
 
 def _close(obj: Any) -> None:
@@ -275,8 +384,11 @@ def run_search(problem: Problem, config: SearchConfig, progress: bool = True, sa
 
             proposer = make_proposer(config, problem)
         try:
+            if hasattr(problem, "task"):
+                problem.reveal_optimum = bool(config.reveal_optimum)  # read by diagnostics that know the optimum
             run = _Run(problem, config, sandbox, proposer, progress)
             best, stopped = run.execute()
+            run.check_answers()
             holdout = None
             if config.holdout and best.code:
                 holdout = run.evaluator.evaluate_code(best.code, "holdout")

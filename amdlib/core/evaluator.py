@@ -5,12 +5,20 @@ harness outputs with ``problem.score``. Programs are deduplicated by the hash
 of their normalised AST: a duplicate gets the cached verdict and costs nothing.
 Payloads are computed once per split and sent under a content key, so workers
 can cache them.
+
+Extraction parses hostile text in the parent, so it is bounded (``bounded``):
+texts over ``MAX_TEXT_CHARS`` are refused before parsing, and parsing that
+recurses too deeply, runs out of memory or takes longer than
+``EXTRACT_SECONDS`` fails that candidate with an ``extract:`` reason.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
-from typing import Any, Sequence
+import threading
+import time
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -19,6 +27,97 @@ from amdlib.core.problem import Evaluation, Outputs, Payload, Problem
 
 #: (normalised code, thought, code hash, verdict) of one candidate text.
 Verdict = tuple[str, str, str, Evaluation]
+#: Longest candidate text that is parsed at all (model answers are a few thousand characters).
+MAX_TEXT_CHARS = 100_000
+#: Seconds (wall clock) extraction, hashing and the policy check may take on one text.
+EXTRACT_SECONDS = 3.0
+T = TypeVar("T")
+
+
+class ExtractionLimit(Exception):
+    """Extraction of one text hit a bound; the message is the candidate's reason."""
+
+
+class _Overtime(BaseException):
+    # A BaseException, so that no ``except Exception`` in the parsing code swallows it.
+    pass
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None)
+
+
+class _Watchdog:
+    """One daemon thread that raises ``_Overtime`` in threads whose deadline passed.
+
+    The exception is delivered between bytecodes, so it stops the Python
+    loops that re-parse a pathological text over and over (each single
+    parse is short: the text is capped), at no cost per call.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._deadlines: dict[int, float] = {}
+        self._fired: set[int] = set()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self._deadlines[threading.get_ident()] = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="extract-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        """Stop watching this thread; withdraw an exception that was sent but not yet delivered."""
+        tid = threading.get_ident()
+        with self._cond:
+            self._deadlines.pop(tid, None)
+            if tid in self._fired:
+                self._fired.discard(tid)
+                _raise_in(tid, None)
+
+    def _watch(self) -> None:
+        with self._cond:
+            while True:
+                if not self._deadlines:
+                    self._cond.wait()
+                    continue
+                tid, deadline = min(self._deadlines.items(), key=lambda item: item[1])
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                # Again every 50 ms until disarmed: one delivered inside a gc or __del__
+                # callback is swallowed there.
+                self._deadlines[tid] = time.monotonic() + 0.05
+                self._fired.add(tid)
+                _raise_in(tid, _Overtime)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def bounded(fn: Callable[..., T], *args: Any, seconds: float = EXTRACT_SECONDS) -> T:
+    """``fn(*args)`` under a time limit; recursion and memory failures become ``ExtractionLimit``."""
+    try:
+        _WATCHDOG.arm(seconds)
+        try:
+            return fn(*args)
+        finally:
+            _WATCHDOG.disarm()
+    except _Overtime:
+        _WATCHDOG.disarm()
+        raise ExtractionLimit(f"gave up after {seconds:g} s of parsing (pathological text)") from None
+    except RecursionError:
+        raise ExtractionLimit("nested too deeply to parse (RecursionError)") from None
+    except MemoryError:
+        raise ExtractionLimit("too large to parse (MemoryError)") from None
+    except SystemError:  # the limit's exception landed inside the C parser, which reports it so
+        raise ExtractionLimit(f"gave up after {seconds:g} s of parsing (pathological text)") from None
+    except (ValueError, OverflowError, SyntaxError) as err:
+        raise ExtractionLimit(f"unparsable text ({type(err).__name__})") from None
 
 
 def payload_digest(payload: Payload) -> str:
@@ -86,18 +185,33 @@ class Evaluator:
     # ------------------------------------------------------------- public API
     def screen(self, text: str) -> tuple[str, str, str, Evaluation | None]:
         """Extraction and policy only: (code, thought, hash, verdict or None if it must run)."""
+        if not isinstance(text, str):
+            return "", "", "", Evaluation.failed("extract: the answer is not text")
+        if len(text) > MAX_TEXT_CHARS:
+            return "", "", "", Evaluation.failed(f"extract: text longer than {MAX_TEXT_CHARS} characters")
+        try:
+            code, thought, h, reason = bounded(self._extract, text)
+        except ExtractionLimit as err:
+            return "", "", "", Evaluation.failed(f"extract: {err}")
+        if not code:
+            return "", thought, "", Evaluation.failed(reason)
+        if h in self._cache:
+            return code, thought, h, self._cache[h]
+        if reason:
+            self._cache[h] = Evaluation.failed(reason)
+            return code, thought, h, self._cache[h]
+        return code, thought, h, None
+
+    def _extract(self, text: str) -> tuple[str, str, str, str]:
+        """(code, thought, hash, reason): the parsing steps that ``bounded`` guards."""
         fn = self.problem.function
         ex = extract(text, fn.name, tuple(fn.allowed_modules))
         if ex.code is None:
-            return "", ex.thought, "", Evaluation.failed(f"extract: {ex.reason or 'no function found'}")
+            return "", ex.thought, "", f"extract: {ex.reason or 'no function found'}"
         h = code_hash(ex.code)
         if h in self._cache:
-            return ex.code, ex.thought, h, self._cache[h]
-        reason = _policy_reason(ex.code, fn.name, tuple(fn.allowed_modules))
-        if reason:
-            self._cache[h] = Evaluation.failed(reason)
-            return ex.code, ex.thought, h, self._cache[h]
-        return ex.code, ex.thought, h, None
+            return ex.code, ex.thought, h, ""
+        return ex.code, ex.thought, h, _policy_reason(ex.code, fn.name, tuple(fn.allowed_modules))
 
     def evaluate_many(self, texts: Sequence[str]) -> list[Verdict]:
         """Evaluate texts in parallel over the sandbox workers; results in input order.

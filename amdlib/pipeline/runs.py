@@ -87,13 +87,17 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def clean_stale(root: Path, experiment_name: str, rid: str) -> None:
-    """Remove working dirs of this run left by processes that no longer exist (killed runs)."""
+def clean_stale(root: Path, experiment_name: str, rid: str = "*") -> list[Path]:
+    """Remove working dirs of this run (``*``: of any run) left by processes that no longer
+    exist (killed runs); returns the folders removed."""
     base = root / experiment_name
+    removed = []
     for tmp in base.glob(f".tmp-{rid}-*"):
         pid = tmp.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
 
 
 def working_dir(root: Path, experiment_name: str, rid: str) -> Path:
@@ -146,3 +150,61 @@ def rebuild_index(root: Path) -> Path:
         lines = [json.dumps({k: r.get(k) for k in keys}, sort_keys=True) for r in complete_runs(root)]
         write_text_atomic(root / "index.jsonl", "".join(line + "\n" for line in lines))
     return root / "index.jsonl"
+
+
+def lock_path(root: Path, experiment_name: str, rid: str) -> Path:
+    """The lock file of one run id (kept out of the experiment's folder of runs)."""
+    return root / ".locks" / f"{experiment_name}-{rid}"
+
+
+@contextmanager
+def run_lock(root: Path, experiment_name: str, rid: str, on_wait: Any = None) -> Iterator[None]:
+    """Hold the lock of one run id: a second process with the same params waits here.
+
+    ``on_wait(holder_pid)`` is called once if another process holds the lock. The lock is
+    an ``flock`` (released by the kernel when its holder dies, so a killed run never
+    blocks the next one); the file itself only names the holder.
+    """
+    path = lock_path(root, experiment_name, rid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            if on_wait is not None:
+                on_wait(int(holder) if holder.isdigit() else None)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def check_outputs_root(root: Path, must_exist: bool = False) -> Path:
+    """``root`` if runs can be written there (created if missing), else a one-line error.
+
+    With ``must_exist`` (commands that read runs) a missing folder is the error instead.
+    """
+    from amdlib.errors import UserError
+
+    hint = "choose another with --outputs DIR or AMDLIB_OUTPUTS"
+    if root.exists() and not root.is_dir():
+        raise UserError(f"outputs root {root} is not a folder; {hint}")
+    if must_exist:
+        if not root.is_dir():
+            raise UserError(f"outputs root {root} does not exist (no runs yet? run `amd run` first, or {hint})")
+        return root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"cannot write runs under {root} ({err.strerror or err}); {hint}") from None
+    return root

@@ -59,6 +59,11 @@ SEARCH_METHODS = ("funsearch", "eoh", "eoh-e", "random")
 PROPOSERS = ("offline", "openai", "replay")
 
 
+def _price_check(value: Any) -> str | None:
+    """A price is -1 (use the table) or a non-negative number."""
+    return None if value == -1.0 or value >= 0 else "expected -1 (use the price table) or a price >= 0"
+
+
 def search_params(**defaults: Any) -> dict[str, Param]:
     """The parameters every evolving experiment shares; ``defaults`` override defaults."""
     p: dict[str, Param] = {
@@ -74,13 +79,38 @@ def search_params(**defaults: Any) -> dict[str, Param]:
         "max_llm_calls": Param(int, 0, "hard cap on LLM calls (0: none)", min=0),
         "max_cost_usd": Param(float, 0.0, "hard cap on estimated LLM cost in USD (0: none)", min=0.0),
         "cassette": Param(str, "", "cassette path: recorded to (openai) or replayed from (replay)"),
+        "generations": Param(int, 0, "eoh/eoh-e: evolving generations after the initial population, as the papers "
+                             "count them; sets the budget to pop_size * (1 + 4 * generations) (0: use max_evaluations)",
+                             min=0, max=10_000),
+        "reveal_optimum": Param(bool, False, "let the diagnostics shown to the model quote the known optimum"),
+        "concurrency": Param(int, 4, "LLM requests in flight at once", min=1, max=256),
+        "request_timeout_s": Param(float, 120.0, "seconds one LLM request may take before it is retried",
+                                   min=1.0, max=3600.0),
+        "max_tokens": Param(int, 2048, "completion token cap of one LLM answer (reasoning models need more)",
+                            min=16, max=200_000),
+        "retries": Param(int, 5, "retries of a failed LLM request (rate limit, timeout, 5xx), with jittered "
+                         "exponential backoff", min=0, max=20),
+        "backoff_s": Param(float, 1.0, "first retry wait in seconds (doubles per retry, jittered)", min=0.0, max=600.0),
+        "price_in": Param(float, -1.0, "USD per million prompt tokens (-1: from the price table)", min=-1.0,
+                          check=_price_check),
+        "price_out": Param(float, -1.0, "USD per million completion tokens (-1: from the price table)", min=-1.0,
+                           check=_price_check),
         "workers": Param(int, 2, "sandbox worker processes", min=1, max=64),
         "output_dir": Param(str, "", "run directory (set by the runner; empty when run by hand)"),
     }
     for key, value in defaults.items():
-        old = p[key]
+        old = p.get(key) or OPTIONAL_SEARCH_PARAMS[key]
         p[key] = dataclasses.replace(old, default=value)
     return p
+
+
+#: Search parameters an experiment opts into by giving their default to ``search_params``
+#: (its notebook's parameters cell then declares them too).
+OPTIONAL_SEARCH_PARAMS: dict[str, Param] = {
+    "fit_constants": Param(bool, False, "tune promising candidates' float literals on the training split (scipy "
+                           "Nelder-Mead); every trial counts in max_evaluations"),
+    "fit_budget": Param(int, 30, "trial evaluations per fitted candidate (constant fitting)", min=1, max=10_000),
+}
 
 
 def defaults(experiment: Experiment) -> dict[str, Any]:

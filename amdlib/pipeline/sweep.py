@@ -17,16 +17,16 @@ skipped (``--force`` redoes them); failed or partial ones are redone.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from amdlib.errors import UserError
 from amdlib.pipeline import runs
+from amdlib.pipeline.backends import dask, local_pool
 from amdlib.pipeline.jsonio import write_json
-from amdlib.pipeline.params import check_keys, load_yaml, validate
+from amdlib.pipeline.params import check_keys, load_yaml, reject_runner_keys, validate
 from amdlib.pipeline.runner import Outcome, execute_run
 
 _SWEEP_KEYS = ("experiment", "base", "grid", "runs", "seeds", "description")
@@ -87,48 +87,25 @@ def load_sweep(path: str | Path) -> Sweep:
     exp = get(spec["experiment"])
     base, base_source = _base(spec.get("base"), sweep_path)
     validate(exp, base, base_source)
+    reject_runner_keys(base, base_source)
     grid = _grid(spec.get("grid"), sweep_path)
     check_keys(exp, grid[0], f"{sweep_path}: grid")
+    reject_runner_keys(grid[0], f"{sweep_path}: grid")
     variations = _listed(spec["runs"], "runs", sweep_path, dict) if "runs" in spec else [{}]
+    for i, variation in enumerate(variations):
+        reject_runner_keys(variation, f"{sweep_path}: runs[{i}]")
     seeds = _listed(spec["seeds"], "seeds", sweep_path, int) if "seeds" in spec else [None]
+    if seeds != [None]:
+        # Two lists of seeds would collapse into one silently: say which one to keep.
+        where = "grid" if "seed" in grid[0] else "runs" if any("seed" in v for v in variations) else ""
+        if where:
+            raise UserError(f"{sweep_path}: seed is given both in {where} and in seeds; keep one of the two")
     expanded: dict[str, dict[str, Any]] = {}
     for i, (variation, combo, seed) in enumerate(itertools.product(variations, grid, seeds)):
         values = {**base, **combo, **variation, **({} if seed is None else {"seed": seed})}
         params = validate(exp, values, f"{sweep_path}: run {i + 1}")
         expanded.setdefault(runs.run_id(exp.name, params), params)  # identical runs collapse
     return Sweep(exp.name, list(expanded.values()), str(sweep_path))
-
-
-Backend = tuple[Callable[..., Future], Callable[[list[Future]], Iterable[Future]], Callable[[], None]]
-
-
-#: Imported once by the fork server, so pool workers start without re-importing them.
-_PRELOAD = ["amdlib.pipeline.runner", "amdlib.pipeline.render", "papermill", "nbconvert", "jupyter_client"]
-
-
-def _local_pool(jobs: int) -> Backend:
-    """A process pool forked from a clean fork server (no threads, loops or ZMQ sockets in it)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
-    return pool.submit, as_completed, lambda: pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _dask(address: str) -> Backend:
-    """An existing Dask cluster; each run is one task (``pure=False``: never cached)."""
-    try:
-        from distributed import Client, as_completed as dask_completed
-    except ImportError as err:  # dask[distributed] is a dependency; say so plainly if missing
-        raise UserError(f"--scheduler needs dask.distributed: {err}") from None
-    try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as err:
-        raise UserError(f"cannot reach the Dask scheduler at {address}: {err}") from None
-
-    def submit(fn: Callable[..., Any], *args: Any) -> Future:
-        return client.submit(fn, *args, pure=False)
-
-    return submit, dask_completed, client.close
 
 
 def _result(future: Future, experiment: str, rid: str, root: Path) -> Outcome:
@@ -170,23 +147,33 @@ def run_sweep(
             pending.append(params)
     args = [(sweep.experiment, p, str(root), force, sweep.source) for p in pending]
     finished: Iterable[Outcome] = ()
-    close: Callable[[], None] = lambda: None
+    close: Callable[[bool], None] = lambda interrupted: None
     if pending and scheduler is None and jobs <= 1:
         finished = (execute_run(*a) for a in args)  # in-process: no pool start-up cost
     elif pending:  # connect before drawing progress, so a bad address is a clean one-line error
-        submit, completed, close = _dask(scheduler) if scheduler else _local_pool(jobs)
+        submit, completed, close = dask(scheduler) if scheduler else local_pool(jobs)
         futures = {submit(execute_run, *a): runs.run_id(sweep.experiment, a[1]) for a in args}
         finished = (_result(f, sweep.experiment, futures[f], root) for f in completed(list(futures)))
     bar = tqdm(total=len(outcomes) + len(pending), initial=len(outcomes), desc=sweep.experiment, unit="run", disable=not progress)
     for done in list(outcomes.values()):
         report and report(done)
+    interrupted = False
     try:
         for outcome in finished:
             outcomes[outcome.run_id] = outcome
             bar.update(1)
             report and report(outcome)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        close()
+        close(interrupted)
         bar.close()
+        if interrupted:  # workers killed mid-run leave working dirs whose pid is gone
+            for rid in sweep.run_ids():
+                record = runs.failed_record(root, sweep.experiment, rid)
+                if runs.clean_stale(root, sweep.experiment, rid) and not record.is_file():
+                    write_json(record, {"experiment": sweep.experiment, "run_id": rid, "status": "failed",
+                                        "error": "interrupted (Ctrl-C) before the run finished"})
     order = {rid: i for i, rid in enumerate(sweep.run_ids())}
     return sorted(outcomes.values(), key=lambda o: order[o.run_id])

@@ -1,13 +1,16 @@
-"""The evaluator: extraction, dedupe, policy, sandboxed harness and scoring on the toy problem."""
+"""The evaluator: bounded extraction, dedupe, policy, sandboxed harness and scoring on the toy problem."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
 
-from amdlib.core.evaluator import Evaluator, payload_digest
+from amdlib.core.evaluator import EXTRACT_SECONDS, Evaluator, ExtractionLimit, bounded, payload_digest
 from amdlib.core.sandbox import Sandbox
 from amdlib.problems.toy import ToyProblem
+from tests.core.sandbox.hostile import EXTRACTION_BOMBS
 
 GRID = np.linspace(0, 1, 64)
 TARGET = GRID - (1 - GRID) / 2
@@ -81,3 +84,29 @@ def test_payload_digest_depends_on_content():
     assert payload_digest(a) == payload_digest({"x": np.arange(3.0)})
     assert payload_digest(a) != payload_digest({"x": np.arange(3.0) + 1})
     assert payload_digest(a) != payload_digest({"y": np.arange(3.0)})
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTION_BOMBS))
+def test_extraction_bombs_fail_quickly_with_a_reason(ev, name):
+    started = time.monotonic()
+    code, _thought, h, verdict = ev.evaluate_text(EXTRACTION_BOMBS[name])
+    assert time.monotonic() - started < EXTRACT_SECONDS + 2.0
+    assert not verdict.valid and verdict.error.startswith("extract:") and ev.n_run == 0
+    # The evaluator is still fine afterwards.
+    assert ev.evaluate_text(ToyProblem.seed_program)[3].valid
+
+
+def test_bounded_raises_extraction_limit_and_leaves_nothing_pending():
+    def spin():
+        while True:
+            (lambda: None)()
+
+    with pytest.raises(ExtractionLimit, match="gave up after 0.2 s"):
+        bounded(spin, seconds=0.2)
+    with pytest.raises(ExtractionLimit, match="RecursionError"):
+        bounded(lambda: (_ for _ in ()).throw(RecursionError()))
+    assert bounded(sum, [1, 2, 3]) == 6
+    # A limit that did not fire leaves nothing pending: later work in this thread is not interrupted.
+    assert bounded(lambda: sum(range(10)), seconds=0.05) == 45
+    time.sleep(0.1)
+    assert sum(range(10**5)) == 4999950000

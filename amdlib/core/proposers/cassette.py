@@ -13,10 +13,15 @@ request the cassette does not hold is a :class:`~amdlib.errors.CassetteMiss`.
 Credentials are never part of an exchange, so they never reach the file.
 
 When a budget refuses a request during recording, a marker line (key
-``budget-exhausted``, empty messages) is written for it. On replay, a request
-that is missing from the cassette at or beyond the first refused index raises
+``budget-exhausted``, empty messages, the refused request's key under
+``params.refused``) is written for it. On replay, that request raises
 ``BudgetExhausted`` instead of a miss, so the replay stops exactly where the
-recording did, whatever the thread timing of either run.
+recording did. (Older cassettes mark only the index: a missing request at or
+beyond the first refused index stops the replay.)
+
+Recording resumes: a cassette that already holds a request's exchange (a run
+that failed or was killed, then rerun) answers it from the file, charged to the
+run's ledger as the call it was, and only the rest is sent to the endpoint.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from amdlib.core.program import Proposal, ProposalRequest
-from amdlib.core.proposers.ledger import Ledger
+from amdlib.core.proposers.ledger import Ledger, RunBudget, current_run
 from amdlib.errors import BudgetExhausted, CassetteMiss, UserError
 
 FIELDS = ("key", "index", "model", "messages", "params", "response", "usage")
@@ -84,6 +89,8 @@ class CassetteWriter:
     def write(self, entry: dict[str, Any]) -> None:
         """Append one exchange and flush it to disk."""
         line = json.dumps({k: entry[k] for k in FIELDS}, ensure_ascii=False, sort_keys=False) + "\n"
+        if "\n" in line[:-1]:  # json.dumps escapes newlines; a line must stay one line
+            raise ValueError("cassette entry does not serialise to one line")
         with self._lock:
             self._fh.write(line)
             self._fh.flush()
@@ -143,22 +150,64 @@ class KeyedProposer(Protocol):
     def close(self) -> None: ...
 
 
+def shown_path(path: Path) -> str:
+    """How a ledger names a cassette: a run's own ``cassette.jsonl`` by its name (the run's
+    working folder is renamed when the run is published), any other file by its path."""
+    if path.name == "cassette.jsonl" and path.parent.name.startswith(".tmp-"):
+        return path.name
+    return str(path)
+
+
 class RecordingProposer:
-    """Wraps an LLM proposer and appends every exchange to a cassette."""
+    """Wraps an LLM proposer and appends every exchange to a cassette.
+
+    Exchanges the cassette already holds (an earlier attempt of the same run)
+    are answered from it without a call; a budget refusal there is honoured.
+    """
 
     def __init__(self, inner: KeyedProposer, path: str | os.PathLike[str]) -> None:
         self.inner = inner
         self.name = inner.name
         self.path = Path(path)
+        self._recorded: dict[str, dict[str, Any]] = {}
+        self._refused: set[str] = set()
+        if self.path.is_file() and self.path.stat().st_size:
+            for entry in load_cassette(self.path):
+                if entry["key"] == BUDGET_MARK:
+                    refused = (entry.get("params") or {}).get("refused")
+                    if refused:
+                        self._refused.add(str(refused))
+                else:
+                    self._recorded.setdefault(entry["key"], entry)
         self._writer = CassetteWriter(self.path)
 
+    def _key(self, request: ProposalRequest, seed: int) -> str:
+        return request_key(self.inner.model, request.messages, self.inner.sampling_params(seed), request.index)
+
+    def _mark(self, request: ProposalRequest, key: str) -> None:
+        if key not in self._refused:
+            self._refused.add(key)
+            self._writer.write({"key": BUDGET_MARK, "index": request.index, "model": self.inner.model,
+                                "messages": [], "params": {"refused": key}, "response": "", "usage": {}})
+
+    def admit(self, request: ProposalRequest, seed: int) -> bool:
+        """Reserve the budget for ``request`` (a recorded exchange counts as the call it was)."""
+        key = self._key(request, seed)
+        admit = getattr(self.inner, "admit", None)
+        ok = bool(admit(request, seed)) if callable(admit) else True
+        if not ok:
+            self._mark(request, key)
+        return ok
+
     def propose(self, request: ProposalRequest, seed: int) -> Proposal:
+        key = self._key(request, seed)
+        hit = self._recorded.get(key)
+        if hit is not None:
+            return self._resume(request, hit)
         try:
             proposal = self.inner.propose(request, seed)
         except BudgetExhausted:
-            mark = {"key": BUDGET_MARK, "index": request.index, "model": self.inner.model, "messages": [],
-                    "params": {}, "response": "", "usage": {}}
-            self._writer.write(mark)
+            self._mark(request, key)
             raise
         model = self.inner.model
         params = self.inner.sampling_params(seed)
@@ -175,9 +224,18 @@ class RecordingProposer:
         )
         return proposal
 
+    def _resume(self, request: ProposalRequest, entry: dict[str, Any]) -> Proposal:
+        """Answer from an earlier attempt's recording, charging the run as that call did."""
+        usage = dict(entry.get("usage") or {})
+        ledger = getattr(self.inner, "budget_ledger", None)
+        if isinstance(ledger, Ledger):
+            ledger.reserve(request.index, request.messages)
+            ledger.record(usage, model=entry["model"], index=request.index, resumed=True)
+        return Proposal(text=entry["response"], usage=usage, model=entry["model"])
+
     @property
     def ledger(self) -> dict[str, Any]:
-        return {**self.inner.ledger, "cassette": str(self.path)}
+        return {**self.inner.ledger, "cassette": shown_path(self.path)}
 
     def close(self) -> None:
         try:
@@ -195,7 +253,7 @@ class ReplayProposer:
 
     name = "replay"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], run: RunBudget | None = None) -> None:
         if not str(path):
             raise UserError("proposer replay needs a cassette: set the cassette parameter to a recorded .jsonl file")
         self.path = Path(path)
@@ -203,9 +261,14 @@ class ReplayProposer:
         self._by_key: dict[str, dict[str, Any]] = {}
         self._by_index: dict[int, list[dict[str, Any]]] = {}
         refused: list[int] = []
+        self._refused_keys: set[str] = set()
         for entry in load_cassette(self.path):
             if entry["key"] == BUDGET_MARK:
-                refused.append(int(entry["index"]))
+                refused_key = (entry.get("params") or {}).get("refused")
+                if refused_key:
+                    self._refused_keys.add(str(refused_key))
+                else:
+                    refused.append(int(entry["index"]))
                 continue
             self.entries.append(entry)
             self._by_key.setdefault(entry["key"], entry)
@@ -213,7 +276,8 @@ class ReplayProposer:
         #: The first request index a budget refused while recording (None: never).
         self.budget_from: int | None = min(refused) if refused else None
         model = self.entries[0]["model"] if self.entries else ""
-        self._ledger = Ledger(model, source="replay")
+        # No caps on replay: the marks say where the recorded run's budget stopped it.
+        self._ledger = Ledger(model, source="replay", enforce=False, run=run or current_run())
 
     def _expected_key(self, request: ProposalRequest, seed: int, like: dict[str, Any] | None) -> str:
         """The key this request would have had, recorded with ``like``'s model and parameters."""
@@ -231,6 +295,10 @@ class ReplayProposer:
             hit = self._by_key.get(self._expected_key(request, seed, entry))
             if hit is not None:
                 return hit
+        if self._refused_keys:
+            likes = candidates or self.entries[:1]
+            if any(self._expected_key(request, seed, like) in self._refused_keys for like in likes):
+                raise BudgetExhausted("the recorded run's LLM budget refused this request")
         if self.budget_from is not None and request.index >= self.budget_from:
             raise BudgetExhausted(f"the recorded run's LLM budget ran out at request {self.budget_from}")
         like = candidates[0] if candidates else (self.entries[0] if self.entries else None)
@@ -241,20 +309,30 @@ class ReplayProposer:
             f" rerun with proposer openai and cassette {self.path} to record it"
         )
 
+    def admit(self, request: ProposalRequest, seed: int) -> bool:
+        """False exactly where the recorded run's budget refused this request."""
+        try:
+            self.lookup(request, seed)
+        except BudgetExhausted:
+            return False
+        except CassetteMiss:
+            return True  # propose() raises the miss with its message
+        return True
+
     def propose(self, request: ProposalRequest, seed: int) -> Proposal:
         self._ledger.reserve(request.index)
         try:
             entry = self.lookup(request, seed)
         except BaseException:
-            self._ledger.release(failed=False)
+            self._ledger.release(failed=False, index=request.index)
             raise
         usage = dict(entry.get("usage") or {})
-        self._ledger.record(usage, model=entry["model"])
+        self._ledger.record(usage, model=entry["model"], index=request.index)
         return Proposal(text=entry["response"], usage=usage, model=entry["model"])
 
     @property
     def ledger(self) -> dict[str, Any]:
-        return {**self._ledger.to_dict(), "cassette": str(self.path)}
+        return {**self._ledger.to_dict(), "cassette": shown_path(self.path)}
 
     def close(self) -> None:
         pass

@@ -25,7 +25,9 @@ def make_proposer(config: Any, problem: Problem, *, max_tokens: int | None = Non
     endpoint, recording every exchange to ``config.cassette`` when it is set.
     ``replay``: answers from ``config.cassette`` with no endpoint; it stops
     where the recording was stopped by a budget.
-    ``max_tokens`` overrides the completion cap of LLM proposers.
+    ``max_tokens`` overrides the completion cap of LLM proposers. The LLM
+    knobs (``concurrency``, ``request_timeout_s``, ``retries``, ``backoff_s``,
+    ``max_tokens``, ``price_in``/``price_out``) come from the config.
     """
     kind = str(_opt(config, "proposer", "offline"))
     cassette = str(_opt(config, "cassette", ""))
@@ -37,7 +39,12 @@ def make_proposer(config: Any, problem: Problem, *, max_tokens: int | None = Non
         return OfflineProposer(problem)
     if kind == "openai":
         from amdlib.core.proposers.cassette import RecordingProposer
-        from amdlib.core.proposers.openai_client import DEFAULT_MAX_TOKENS, OpenAIProposer
+        from amdlib.core.proposers.openai_client import (
+            DEFAULT_MAX_TOKENS,
+            DEFAULT_RETRIES,
+            DEFAULT_TIMEOUT_S,
+            OpenAIProposer,
+        )
 
         inner = OpenAIProposer(
             model=str(_opt(config, "model", "")),
@@ -47,6 +54,11 @@ def make_proposer(config: Any, problem: Problem, *, max_tokens: int | None = Non
             concurrency=int(_opt(config, "concurrency", DEFAULT_CONCURRENCY)) or DEFAULT_CONCURRENCY,
             max_llm_calls=max_calls,
             max_cost_usd=max_cost,
+            timeout_s=float(_opt(config, "request_timeout_s", DEFAULT_TIMEOUT_S)),
+            max_retries=int(_opt(config, "retries", DEFAULT_RETRIES)),
+            backoff_s=float(_opt(config, "backoff_s", 1.0)),
+            price_in=float(_opt(config, "price_in", -1.0)),
+            price_out=float(_opt(config, "price_out", -1.0)),
         )
         return RecordingProposer(inner, cassette) if cassette else inner
     if kind == "replay":

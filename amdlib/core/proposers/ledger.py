@@ -1,73 +1,166 @@
-"""Per-run accounting of LLM calls: tokens, estimated cost, and the hard budgets.
+"""Accounting of LLM calls: tokens, estimated cost, and the hard budgets of a run.
 
-The ledger is shared by the threads that call the endpoint, so every method
-takes a lock. A call first *reserves* a slot (which is where the budgets are
-enforced, before anything is sent), then either *records* its usage or
-*releases* the slot when it failed without being charged.
+Two levels, both thread-safe:
+
+* :class:`RunBudget` holds one *run's* caps and totals, across all the searches
+  the run makes (a notebook kernel is one run: :func:`begin_run` starts it).
+* :class:`Ledger` holds one search's counters and charges its run.
+
+A call first *reserves* a slot, which is where the caps are enforced, before
+anything is sent: the reservation holds the call's worst-case cost (its prompt
+plus ``max_tokens`` of output, or the mean cost so far if that is larger), so
+calls in flight can never take the spend beyond the cap. The slot is then
+*recorded* with the actual usage, or *released* when the call failed uncharged.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import math
+import sys
 import threading
-from importlib import resources
 from typing import Any, Mapping
 
-from amdlib.errors import BudgetExhausted, UserError
+from amdlib.core.proposers.prices import (  # noqa: F401 (re-exported: the ledger's public API)
+    PRICES_ENV,
+    Prices,
+    call_cost,
+    estimate_cost,
+    load_prices,
+    price_for,
+    prompt_chars,
+    require_price,
+    resolve_price,
+)
+from amdlib.errors import BudgetExhausted
 
-PRICES_ENV = "AMD_LLM_PRICES"
+#: Characters per token assumed when a prompt's tokens must be estimated before sending it.
+#: Conservative for reservations (real tokenizers average about 4 characters per token).
+RESERVE_CHARS_PER_TOKEN = 3.0
+#: Tokens of chat framing per message (role markers), added to estimates.
+TOKENS_PER_MESSAGE = 4
 
-Prices = dict[str, dict[str, float]]
+
+class RunBudget:
+    """One run's LLM caps (0 = none) and totals, shared by all the searches of the run."""
+
+    def __init__(self, max_calls: int = 0, max_cost_usd: float = 0.0, announce: bool = True) -> None:
+        self.max_calls = int(max_calls or 0)
+        self.max_cost_usd = float(max_cost_usd or 0.0)
+        self.announce = announce
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.in_flight = 0
+        self.cost_usd = 0.0
+        self.reserved_usd = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.resumed = 0
+        self.stopped_by_budget = ""
+        self.ledgers: list["Ledger"] = []
+
+    def reserve(self, worst_cost: float) -> float:
+        """Claim a slot holding ``worst_cost`` (raised to the mean cost so far); returns the amount held."""
+        with self._lock:
+            if self.max_calls and self.calls + self.in_flight >= self.max_calls:
+                self._refuse("max_llm_calls", f"LLM call budget reached: max_llm_calls={self.max_calls}"
+                             f" ({self.calls + self.in_flight} calls made, ${self.cost_usd:.4f})")
+            hold = max(worst_cost, self.cost_usd / self.calls if self.calls else 0.0)
+            if self.max_cost_usd and self.cost_usd + self.reserved_usd + hold > self.max_cost_usd:
+                self._refuse("max_cost_usd", f"LLM cost budget reached: max_cost_usd={self.max_cost_usd:g}"
+                             f" (${self.cost_usd:.4f} spent in {self.calls} calls, next call up to ${hold:.4f})")
+            self.in_flight += 1
+            self.reserved_usd += hold
+            return hold
+
+    def _refuse(self, which: str, message: str) -> None:
+        first = not self.stopped_by_budget
+        self.stopped_by_budget = which
+        if first and self.announce:
+            print(f"amd: {message}; the search stops with what it has", file=sys.stderr, flush=True)
+        raise BudgetExhausted(message)
+
+    def settle(self, held: float, cost: float | None, prompt: int = 0, completion: int = 0,
+               resumed: bool = False) -> None:
+        """End a reservation: charge ``cost`` (a completed call) or nothing (``cost`` None)."""
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - 1)
+            self.reserved_usd = max(0.0, self.reserved_usd - held)
+            if cost is not None:
+                self.calls += 1
+                self.cost_usd += cost
+                self.prompt_tokens += prompt
+                self.completion_tokens += completion
+                self.resumed += int(resumed)
+
+    def charge(self, cost: float, prompt: int = 0, completion: int = 0, resumed: bool = False) -> None:
+        """Count a completed call that held no reservation here (a replayed one)."""
+        with self._lock:
+            self.calls += 1
+            self.cost_usd += cost
+            self.prompt_tokens += prompt
+            self.completion_tokens += completion
+            self.resumed += int(resumed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run's totals, and each search's ledger."""
+        with self._lock:
+            out = {
+                "calls": self.calls, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens,
+                "cost_usd": round(self.cost_usd, 6), "resumed_from_cassette": self.resumed,
+                "max_llm_calls": self.max_calls, "max_cost_usd": self.max_cost_usd,
+                "stopped_by_budget": self.stopped_by_budget,
+            }
+            ledgers = list(self.ledgers)
+        out["searches"] = [ledger.to_dict() for ledger in ledgers]
+        return out
 
 
-def load_prices(path: str | None = None) -> Prices:
-    """The price table: USD per million tokens, ``{model: {"input": x, "output": y}}``.
+_RUN: RunBudget | None = None
+_RUN_LOCK = threading.Lock()
 
-    The packaged table is read first; a JSON file of the same shape named by
-    ``path`` (or the ``AMD_LLM_PRICES`` environment variable) overrides it.
+
+def begin_run(max_calls: int = 0, max_cost_usd: float = 0.0) -> RunBudget:
+    """Start this process's run: every later ledger charges it (a notebook kernel is one run)."""
+    global _RUN
+    with _RUN_LOCK:
+        _RUN = RunBudget(max_calls, max_cost_usd)
+        return _RUN
+
+
+def current_run() -> RunBudget | None:
+    """The run begun in this process, if any."""
+    return _RUN
+
+
+def run_for(max_calls: int, max_cost_usd: float) -> RunBudget | None:
+    """The begun run a search with these caps belongs to (None: the search is its own run).
+
+    A search whose caps differ from the run's was configured apart from it
+    (a library call inside a test process, say) and keeps its own budget.
     """
-    text = resources.files("amdlib").joinpath("data", "llm_prices.json").read_text(encoding="utf-8")
-    table: Prices = dict(json.loads(text)["models"])
-    extra = path or os.environ.get(PRICES_ENV, "")
-    if extra:
-        try:
-            with open(extra, encoding="utf-8") as fh:
-                data = json.load(fh)
-            table.update(data.get("models", data))
-        except (OSError, ValueError, AttributeError) as exc:
-            raise UserError(f"cannot read the LLM price table {extra!r} ({exc}); fix or unset {PRICES_ENV}") from exc
-    return table
+    run = _RUN
+    if run is None or (run.max_calls, run.max_cost_usd) != (int(max_calls or 0), float(max_cost_usd or 0.0)):
+        return None
+    return run
 
 
-def price_for(model: str, prices: Mapping[str, Mapping[str, float]]) -> dict[str, float] | None:
-    """The price entry of ``model`` by longest prefix match, or None when unknown.
-
-    A ``provider/`` part is dropped and dated variants match their family
-    (``gpt-4o-mini-2024-07-18`` is priced as ``gpt-4o-mini``).
-    """
-    name = model.rsplit("/", 1)[-1].lower()
-    best = ""
-    for key in prices:
-        if name.startswith(key.lower()) and len(key) > len(best):
-            best = key
-    return dict(prices[best]) if best else None
-
-
-def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int, prices: Mapping[str, Any]) -> float:
-    """Estimated USD cost of one call (0 for unknown or local models)."""
-    entry = price_for(model, prices)
-    if entry is None:
-        return 0.0
-    return (prompt_tokens * entry.get("input", 0.0) + completion_tokens * entry.get("output", 0.0)) / 1e6
+def end_run() -> None:
+    """Forget this process's run (tests, or a kernel reused for another run)."""
+    global _RUN
+    with _RUN_LOCK:
+        _RUN = None
 
 
 class Ledger:
-    """Thread-safe counters of one run's LLM use, with hard budgets (0 = none).
+    """Thread-safe counters of one search's LLM use, charging its run's budget.
 
-    ``max_calls`` caps the calls started; ``max_cost_usd`` stops before a call
-    whose expected cost (the mean cost of the calls so far) would take the
-    estimated spend beyond the cap.
+    ``run`` is the run this search belongs to; without one, the search is its
+    own run with caps ``max_calls`` / ``max_cost_usd``. ``price`` (USD per million tokens)
+    overrides the price table. ``max_tokens`` bounds a call's output for its
+    worst-case reservation. ``enforce=False`` counts without capping (replay:
+    the cassette says where the recorded run stopped).
     """
 
     def __init__(
@@ -77,13 +170,24 @@ class Ledger:
         max_cost_usd: float = 0.0,
         prices: Prices | None = None,
         source: str = "openai",
+        *,
+        price: Mapping[str, float] | None = None,
+        max_tokens: int = 0,
+        run: RunBudget | None = None,
+        enforce: bool = True,
     ) -> None:
-        self.model = model
-        self.max_calls = int(max_calls or 0)
-        self.max_cost_usd = float(max_cost_usd or 0.0)
         self.prices = load_prices() if prices is None else prices
+        self._price_override = dict(price) if price is not None else None
         self.source = source
+        self.max_tokens = int(max_tokens or 0)
+        self.enforce = enforce
+        self.run = run if run is not None else RunBudget(max_calls, max_cost_usd, announce=False)
+        if not enforce:
+            self.run_caps = RunBudget()  # uncapped stand-in for reservations
+        self.max_calls = self.run.max_calls if enforce else 0
+        self.max_cost_usd = self.run.max_cost_usd if enforce else 0.0
         self._lock = threading.Lock()
+        self.model = model
         self.calls = 0
         self.in_flight = 0
         self.prompt_tokens = 0
@@ -91,47 +195,91 @@ class Ledger:
         self.cost_usd = 0.0
         self.retries = 0
         self.failures = 0
+        self.resumed = 0
         self.seconds = 0.0
         self.stopped_by_budget = ""
+        self._held: dict[int, float] = {}  # request index -> amount reserved (admitted ahead)
+        self.run.ledgers.append(self)
 
-    def reserve(self, index: int | None = None) -> None:
-        """Claim a slot for one call, or raise BudgetExhausted if it would exceed a budget.
+    @property
+    def price(self) -> dict[str, float] | None:
+        """USD per million input/output tokens of this ledger's model (None: unpriced)."""
+        return self._price_override if self._price_override is not None else price_for(self.model, self.prices)
 
-        ``index`` is the request's sample index. A run numbers its requests
-        from 0, so ``index >= max_calls`` is refused up front: which requests
-        of a concurrent batch get the last slots then does not depend on
-        thread timing.
+    def check_priced(self) -> None:
+        """Refuse (UserError) a cost cap on a model with no price."""
+        if self.enforce:
+            require_price(self.model, self.price, self.run.max_cost_usd)
+
+    def worst_cost(self, messages: list[Mapping[str, str]] | None) -> float:
+        """The most one call with ``messages`` can cost: its prompt plus ``max_tokens`` of output."""
+        n_messages = len(messages or [])
+        prompt = math.ceil(prompt_chars(messages) / RESERVE_CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * n_messages
+        return call_cost(self.price, prompt, self.max_tokens)
+
+    def _budget(self) -> RunBudget:
+        return self.run if self.enforce else self.run_caps
+
+    def reserve(self, index: int | None = None, messages: list[Mapping[str, str]] | None = None) -> None:
+        """Claim a slot for one call, or raise BudgetExhausted if it would exceed a cap.
+
+        A request admitted ahead (:meth:`admit`) uses the slot it already holds.
         """
         with self._lock:
-            started = self.calls + self.in_flight
-            over_index = index is not None and index >= self.max_calls
-            if self.max_calls and (over_index or started >= self.max_calls):
-                self.stopped_by_budget = "max_llm_calls"
-                raise BudgetExhausted(f"LLM call budget used up ({self.max_calls} calls)")
-            if self.max_cost_usd:
-                mean = self.cost_usd / self.calls if self.calls else 0.0
-                expected = self.cost_usd + mean * (self.in_flight + 1)
-                if self.cost_usd >= self.max_cost_usd or expected > self.max_cost_usd:
-                    self.stopped_by_budget = "max_cost_usd"
-                    raise BudgetExhausted(
-                        f"LLM cost budget used up (${self.cost_usd:.4f} of ${self.max_cost_usd:.4f})"
-                    )
+            if index is not None and index in self._held:
+                return
+        try:
+            held = self._budget().reserve(self.worst_cost(messages))
+        except BudgetExhausted:
+            with self._lock:
+                self.stopped_by_budget = self._budget().stopped_by_budget
+            raise
+        with self._lock:
             self.in_flight += 1
+            self._held[index if index is not None else -1 - len(self._held)] = held
 
-    def release(self, failed: bool = True) -> None:
-        """Give back a reserved slot whose call was not charged."""
+    def admit(self, index: int, messages: list[Mapping[str, str]] | None = None) -> bool:
+        """Reserve for request ``index`` ahead of sending it; False when a cap refuses it.
+
+        The engine admits a batch's requests in index order before sending any,
+        so which requests get the last slots never depends on thread timing.
+        """
+        try:
+            self.reserve(index, messages)
+        except BudgetExhausted:
+            return False
+        return True
+
+    def _take(self, index: int | None) -> float:
         with self._lock:
             self.in_flight = max(0, self.in_flight - 1)
+            if index is not None and index in self._held:
+                return self._held.pop(index)
+            for key in [k for k in self._held if k < 0][:1]:
+                return self._held.pop(key)
+            return 0.0
+
+    def release(self, failed: bool = True, index: int | None = None) -> None:
+        """Give back a reserved slot whose call was not charged."""
+        held = self._take(index)
+        self._budget().settle(held, None)
+        with self._lock:
             self.failures += int(failed)
 
-    def record(self, usage: Mapping[str, Any], seconds: float = 0.0, model: str | None = None) -> float:
+    def record(self, usage: Mapping[str, Any], seconds: float = 0.0, model: str | None = None,
+               index: int | None = None, resumed: bool = False) -> float:
         """Turn a reserved slot into a completed call; returns its estimated cost."""
         prompt = int(usage.get("prompt_tokens", 0) or 0)
         completion = int(usage.get("completion_tokens", 0) or 0)
-        cost = estimate_cost(model or self.model, prompt, completion, self.prices)
+        price = self._price_override if self._price_override is not None else price_for(model or self.model, self.prices)
+        cost = call_cost(price, prompt, completion)
+        held = self._take(index)
+        self._budget().settle(held, cost, prompt, completion, resumed)
+        if not self.enforce:  # replay: the run's totals still count the recorded calls
+            self.run.charge(cost, prompt, completion, resumed)
         with self._lock:
-            self.in_flight = max(0, self.in_flight - 1)
             self.calls += 1
+            self.resumed += int(resumed)
             self.prompt_tokens += prompt
             self.completion_tokens += completion
             self.cost_usd += cost
@@ -154,9 +302,10 @@ class Ledger:
                 "completion_tokens": self.completion_tokens,
                 "total_tokens": self.prompt_tokens + self.completion_tokens,
                 "cost_usd": round(self.cost_usd, 6),
-                "priced": price_for(self.model, self.prices) is not None,
+                "priced": self.price is not None,
                 "retries": self.retries,
                 "failures": self.failures,
+                "resumed_from_cassette": self.resumed,
                 "seconds": round(self.seconds, 3),
                 "max_llm_calls": self.max_calls,
                 "max_cost_usd": self.max_cost_usd,

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from amdlib.core.parsing import parse as parse_source
 from amdlib.core.proposers.tree import (ELIGIBLE, Site, additive_terms, body_of, const, locals_of,
                                         numeric_value, show, sites, size)
 
@@ -206,7 +207,7 @@ def apply_function(kit: Kit, func: ast.FunctionDef) -> str | None:
     if np_:
         forms += [f"{np_}.maximum({x}, 0.0)", f"{np_}.minimum({x}, {kit.constant()})",
                   f"{np_}.sqrt({np_}.abs({x}))", f"{np_}.log1p({np_}.abs({x}))"]
-    new = ast.parse(kit.pick(forms), mode="eval").body
+    new = parse_source(kit.pick(forms), mode="eval").body
     site.replace(new)
     return f"apply {show(new)}"
 

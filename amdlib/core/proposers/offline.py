@@ -30,6 +30,7 @@ from amdlib.core.proposers import crossover, mutate, simplify
 from amdlib.core.proposers.mutate import Kit
 from amdlib.core.proposers.render import Parsed, Renderer, arg_names, find_def
 from amdlib.core.proposers.scope import unbound_names
+from amdlib.core.parsing import parse as parse_source
 
 # Operator mixes (weights) per request kind; tuned on the toy regression in the tests.
 _MIXES: dict[str, dict[str, float]] = {
@@ -65,7 +66,7 @@ class OfflineProposer:
         self.allowed_modules = tuple(spec.allowed_modules)
         self.max_nodes = max_nodes
         self.max_tries = max_tries
-        template = find_def(ast.parse(spec.template), spec.name)
+        template = find_def(parse_source(spec.template), spec.name)
         if template is None:
             raise ValueError(f"template does not define {spec.name}()")
         self._template = template
@@ -193,7 +194,7 @@ class OfflineProposer:
             return self._cache[code]
         ex = extract(code or "", self.function_name, self.allowed_modules)
         parsed = None
-        module = ast.parse(ex.code) if ex.code is not None else None
+        module = parse_source(ex.code) if ex.code is not None else None
         func = find_def(module, self.function_name) if module is not None else None
         if module is not None and func is not None:
             mine, theirs = arg_names(self._template), arg_names(func)
@@ -223,7 +224,7 @@ def _parse_all(texts, mode: str) -> list:
     out = []
     for text in texts:
         try:
-            tree = ast.parse(text.strip(), mode=mode)
+            tree = parse_source(text.strip(), mode=mode)
         except SyntaxError:
             continue
         out.extend([tree.body] if mode == "eval" else tree.body)
@@ -235,7 +236,7 @@ def _called_names(texts: list[str]) -> set[str]:
     out: set[str] = set()
     for text in texts:
         try:
-            tree = ast.parse(text)
+            tree = parse_source(text)
         except SyntaxError:
             continue
         out |= {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)

@@ -6,15 +6,21 @@ llm-server``). Settings come from the run config or the environment
 only in the client object: it is never logged, put in a ledger or cassette, or
 shown in an error message.
 
-Transient failures (rate limits, timeouts, 5xx) are retried with exponential
-backoff; bad credentials, an unreachable endpoint or an unknown model are a
+Transient failures (rate limits, timeouts, 5xx) are retried with jittered
+exponential backoff, within ``request_timeout_s x attempts`` in all; bad credentials, an unreachable endpoint or an unknown model are a
 one-line :class:`~amdlib.errors.UserError`. Budgets are enforced by the
 :class:`~amdlib.core.proposers.ledger.Ledger` before a request is sent.
+
+Reasoning models: a ``reasoning_content`` / ``reasoning`` field of the answer
+is kept in front of the text as a ``<think>...</think>`` block, which code
+extraction sets aside (the final answer's code wins), so the cassette keeps
+everything that was paid for.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +31,7 @@ import openai
 
 from amdlib.core.program import Proposal, ProposalRequest
 from amdlib.core.proposers.cassette import sampling_params
-from amdlib.core.proposers.ledger import Ledger
+from amdlib.core.proposers.ledger import Ledger, RunBudget, resolve_price, run_for
 from amdlib.errors import UserError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -33,6 +39,10 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "sk-no-key-required"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 DEFAULT_MAX_TOKENS = 2048
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_RETRIES = 5
+#: Answer fields where reasoning models put their thinking (DeepSeek, vLLM, OpenRouter).
+REASONING_FIELDS = ("reasoning_content", "reasoning")
 FIX_ENDPOINT = "set OPENAI_BASE_URL (or base_url) to a running endpoint, or start one with `amd llm-server`"
 
 
@@ -119,11 +129,14 @@ class OpenAIProposer:
         concurrency: int = 4,
         max_llm_calls: int = 0,
         max_cost_usd: float = 0.0,
-        timeout_s: float = 120.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
         connect_timeout_s: float = 10.0,
-        max_retries: int = 5,
+        max_retries: int = DEFAULT_RETRIES,
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
+        price_in: float = -1.0,
+        price_out: float = -1.0,
+        run: RunBudget | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.endpoint = resolve_endpoint(model, base_url, env)
@@ -133,18 +146,25 @@ class OpenAIProposer:
         self.max_retries = int(max_retries)
         self.backoff_s = float(backoff_s)
         self.max_backoff_s = float(max_backoff_s)
+        self.timeout_s = float(timeout_s)
+        self._jitter = random.Random()  # backoff jitter only: never affects what a run computes
         self._client = openai.OpenAI(
             base_url=self.endpoint.base_url,
             api_key=self.endpoint.api_key,
             max_retries=0,  # retries are ours: counted in the ledger, with our backoff
-            timeout=openai.Timeout(timeout_s, connect=connect_timeout_s),
+            timeout=openai.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
         )
         self._sem = threading.BoundedSemaphore(max(1, int(concurrency or 1)))
         self._lock = threading.Lock()
         self._model = self.endpoint.model
         self._answered = False  # has the endpoint answered once? (then connection errors are transient)
         self._token_param = "max_tokens"
-        self._ledger = Ledger(self._model, max_llm_calls, max_cost_usd, source="openai")
+        self._prices = (float(price_in), float(price_out))
+        explicit = resolve_price("", *self._prices, prices={})
+        self._ledger = Ledger(self._model, max_llm_calls, max_cost_usd, source="openai", price=explicit,
+                              max_tokens=self.max_tokens, run=run or run_for(max_llm_calls, max_cost_usd))
+        if self._model:
+            self._ledger.check_priced()  # a cost cap on an unpriced model is refused before any call
 
     # -- public API -----------------------------------------------------------------
 
@@ -155,26 +175,37 @@ class OpenAIProposer:
             if not self._model:
                 self._model = self._served_model()
                 self._ledger.model = self._model
+                self._ledger.check_priced()
             return self._model
 
     def sampling_params(self, seed: int) -> dict[str, Any]:
         """Temperature, max_tokens and the endpoint seed of the request made with ``seed``."""
         return sampling_params(self.temperature, self.max_tokens, seed)
 
+    def admit(self, request: ProposalRequest, seed: int) -> bool:
+        """Reserve the budget for ``request`` before it is sent; False when a cap refuses it."""
+        self.model  # noqa: B018 - resolves (and prices) the model before the first reservation
+        return self._ledger.admit(request.index, request.messages)
+
     def propose(self, request: ProposalRequest, seed: int) -> Proposal:
         """Ask the endpoint for one completion; BudgetExhausted before a call beyond budget."""
         model = self.model
-        self._ledger.reserve(request.index)
+        self._ledger.reserve(request.index, request.messages)
         try:
             with self._sem:
                 start = time.monotonic()  # latency of the call itself, not the wait for a slot
                 text, usage = self._complete(model, request.messages, self.sampling_params(seed))
                 seconds = time.monotonic() - start
         except BaseException:
-            self._ledger.release()
+            self._ledger.release(index=request.index)
             raise
-        self._ledger.record(usage, seconds)
+        self._ledger.record(usage, seconds, index=request.index)
         return Proposal(text=text, usage=usage, model=model)
+
+    @property
+    def budget_ledger(self) -> Ledger:
+        """The ledger object (wrappers charge calls they answer from a cassette to it)."""
+        return self._ledger
 
     @property
     def ledger(self) -> dict[str, Any]:
@@ -216,7 +247,9 @@ class OpenAIProposer:
 
     def _complete(self, model: str, messages: list[dict[str, str]], params: dict[str, Any]) -> tuple[str, dict[str, int]]:
         last = ""
-        for attempt in range(self.max_retries + 1):
+        attempts = self.max_retries + 1
+        deadline = time.monotonic() + self.timeout_s * attempts  # all attempts and waits together
+        for attempt in range(attempts):
             wait: float | None = None
             try:
                 response = self._create(model, messages, params)
@@ -256,19 +289,35 @@ class OpenAIProposer:
                         f"{self.base_url} refused the request (HTTP {exc.status_code}): {self._clean(exc.message)}"
                     ) from None
                 last, wait = f"HTTP {exc.status_code}", _retry_after(exc)
-            if attempt < self.max_retries:
+            left = deadline - time.monotonic()
+            if attempt < self.max_retries and left > 0:
                 self._ledger.note_retry()
-                backoff = self.backoff_s * 2**attempt if wait is None else wait
-                time.sleep(min(self.max_backoff_s, max(0.0, backoff)))
+                # Full jitter: concurrent callers that failed together do not retry together.
+                backoff = self._jitter.uniform(0.5, 1.0) * self.backoff_s * 2**attempt if wait is None else wait
+                time.sleep(min(self.max_backoff_s, max(0.0, backoff), left))
+            elif attempt < self.max_retries:
+                break
+        if last == "timeout":
+            raise UserError(
+                f"{self.base_url} did not answer within request_timeout_s={self.timeout_s:g}s"
+                f" ({attempts} attempts): check the endpoint, or raise request_timeout_s"
+            )
         raise UserError(
-            f"{self.base_url} kept failing ({last}) after {self.max_retries + 1} attempts;"
+            f"{self.base_url} kept failing ({last}) after {attempts} attempts;"
             " try again later or lower the concurrency"
         )
 
     @staticmethod
     def _parse(response: Any) -> tuple[str, dict[str, int]]:
         choices = getattr(response, "choices", None) or []
-        text = (choices[0].message.content or "") if choices else ""
+        message = choices[0].message if choices else None
+        text = (getattr(message, "content", None) or "") if message is not None else ""
+        extra = getattr(message, "model_extra", None) or {}
+        for name in REASONING_FIELDS:
+            thinking = getattr(message, name, None) or extra.get(name)
+            if isinstance(thinking, str) and thinking.strip():
+                text = f"<think>\n{thinking.strip()}\n</think>\n{text}"  # set aside by code extraction
+                break
         usage_obj = getattr(response, "usage", None)
         usage = {
             k: int(getattr(usage_obj, k, 0) or 0)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from amdlib.core.code import AUTO_IMPORTS, used_imports
 from amdlib.core.proposers.scope import module_names, unbound_names
 from amdlib.core.proposers.tree import body_of, size
+from amdlib.core.parsing import parse as parse_source
 
 __all__ = ["Parsed", "Renderer", "find_def", "arg_names"]
 
@@ -39,7 +40,7 @@ class Parsed:
 
     def fresh(self, name: str) -> tuple[ast.Module, ast.FunctionDef]:
         """A new, freely mutable (module, function) pair."""
-        module = ast.parse(self.source)
+        module = parse_source(self.source)
         func = find_def(module, name)
         assert func is not None  # rendered by Renderer, so the function is there
         return module, func
@@ -90,7 +91,7 @@ class Renderer:
         bound = module_names(ast.Module(body=imports + rest, type_ignores=[]))
         bound |= {a.arg for a in ast.walk(self.template.args) if isinstance(a, ast.arg)}
         bound |= {n.id for n in ast.walk(new) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-        added = [ast.parse(line).body[0] for short, (_, line) in AUTO_IMPORTS.items()
+        added = [parse_source(line).body[0] for short, (_, line) in AUTO_IMPORTS.items()
                  if short in self.auto and short in used and short not in bound]
         out = ast.Module(body=added + imports + body, type_ignores=[])
         source = ast.unparse(ast.fix_missing_locations(out))
@@ -99,7 +100,7 @@ class Renderer:
     def parsed(self, module: ast.Module, func: ast.FunctionDef) -> Parsed:
         """A :class:`Parsed` of a program (rendered first, so keys compare with mutants')."""
         source, key = self.render(module, func)
-        module = ast.parse(source)
+        module = parse_source(source)
         func = find_def(module, self.name)
         assert func is not None
         known = frozenset(module_names(ast.Module(

@@ -9,9 +9,12 @@ with Sandbox(workers=2, memory_mb=2048) as sb:
 ```
 
 Modules: ``policy`` (AST checks), ``codec`` (array transport without pickle),
-``worker`` and ``jail`` (the worker process and its hardening), ``process``
-(a worker seen from the parent), ``pool`` (``Sandbox``), ``harnesses``
-(generic trusted harnesses).
+``worker`` (the worker process: imports, then the per-candidate job),
+``zygote`` (one fresh process per candidate, forked from a warm one),
+``jail``, ``seccomp``, ``landlock`` (limits, namespaces, audit hook, kernel
+filters), ``process`` (a zygote seen from the parent, hostile-frame checks),
+``pool`` (``Sandbox``, ``Sandbox.layers()``), ``workdir`` (temporary
+directories, stale ones removed), ``harnesses`` (generic trusted harnesses).
 
 The pool is imported lazily so that a worker process, which imports this
 package too, does not load threads and subprocess machinery it never uses.
@@ -24,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 from amdlib.core.sandbox.policy import check_policy
 
 if TYPE_CHECKING:
-    from amdlib.core.sandbox.pool import Job, Sandbox, SandboxResult
+    from amdlib.core.sandbox.pool import Job, Sandbox, SandboxResult, SandboxUnsafe
 
-__all__ = ["Job", "Sandbox", "SandboxResult", "check_policy"]
+__all__ = ["Job", "Sandbox", "SandboxResult", "SandboxUnsafe", "check_policy"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Job", "Sandbox", "SandboxResult"):
+    if name in ("Job", "Sandbox", "SandboxResult", "SandboxUnsafe"):
         from amdlib.core.sandbox import pool
 
         return getattr(pool, name)

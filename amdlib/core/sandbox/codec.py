@@ -35,6 +35,10 @@ class ProtocolError(Exception):
     """A malformed, oversized or truncated message (or a closed pipe)."""
 
 
+class EmptyMessage(ProtocolError):
+    """The pipe closed before the first byte of a message (the writer died or said nothing)."""
+
+
 class Timeout(Exception):
     """The deadline passed while reading or writing a message."""
 
@@ -89,32 +93,38 @@ def encode(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = 
 def decode_arrays(specs: Any, body: memoryview) -> dict[str, np.ndarray]:
     """Validate array specs against ``body`` and build the arrays as views of it.
 
-    A read-only ``body`` gives arrays whose WRITEABLE flag cannot be turned
+    The layout must be exactly the one ``encode`` writes: arrays in order,
+    each at the next 8-byte boundary, no overlap, no bytes left over. A
+    read-only ``body`` gives arrays whose WRITEABLE flag cannot be turned
     back on (the worker keeps payloads that candidates cannot modify).
     """
     if not isinstance(specs, list) or len(specs) > MAX_ARRAYS:
         raise ProtocolError("bad array list")
     out: dict[str, np.ndarray] = {}
+    end = 0
     for spec in specs:
         if not (isinstance(spec, list) and len(spec) == 4):
             raise ProtocolError("bad array spec")
         name, dname, shape, offset = spec
         if not isinstance(name, str) or len(name) > 200 or name in out:
             raise ProtocolError("bad array name")
-        if dname not in DTYPES or not isinstance(shape, list) or len(shape) > MAX_NDIM:
+        if not isinstance(dname, str) or dname not in DTYPES or not isinstance(shape, list) or len(shape) > MAX_NDIM:
             raise ProtocolError("bad array dtype or shape")
-        if not all(type(d) is int and d >= 0 for d in shape) or type(offset) is not int:
+        if not all(type(d) is int and 0 <= d < 1 << 48 for d in shape) or type(offset) is not int:
             raise ProtocolError("bad array shape or offset")
         dtype = DTYPES[dname]
         nbytes = math.prod(shape) * dtype.itemsize
-        if offset < 0 or offset % _ALIGN or offset + nbytes > len(body):
-            raise ProtocolError("array outside the message body")
+        if offset != end + (-end) % _ALIGN or offset + nbytes > len(body):
+            raise ProtocolError("array outside its place in the message body")
+        end = offset + nbytes
         if nbytes == 0:
             arr = np.zeros(shape, dtype=dtype)
             arr.flags.writeable = not body.readonly
         else:
             arr = np.frombuffer(body, dtype=dtype, count=nbytes // dtype.itemsize, offset=offset)
         out[name] = arr.reshape(shape)
+    if end != len(body):
+        raise ProtocolError("bytes left over in the message body")
     return out
 
 
@@ -130,7 +140,12 @@ def _wait(fd: int, event: int, deadline: float | None) -> None:
         raise Timeout()
 
 
-def _read_into(fd: int, buf: memoryview, deadline: float | None) -> None:
+def wait_readable(fd: int, deadline: float) -> None:
+    """Block until ``fd`` is readable (or closed); ``Timeout`` after ``deadline``."""
+    _wait(fd, select.POLLIN, deadline)
+
+
+def _read_into(fd: int, buf: memoryview, deadline: float | None, first: bool = False) -> None:
     pos = 0
     while pos < len(buf):
         _wait(fd, select.POLLIN, deadline)
@@ -142,7 +157,7 @@ def _read_into(fd: int, buf: memoryview, deadline: float | None) -> None:
         except OSError as err:
             raise ProtocolError(f"read failed: {err}") from None
         if not got:
-            raise ProtocolError("pipe closed")
+            raise EmptyMessage("pipe closed") if first and pos == 0 else ProtocolError("pipe closed")
         pos += got
 
 
@@ -155,7 +170,7 @@ def read_message(fd: int, *, max_body: int, deadline: float | None = None,
     ``readonly`` they cannot be written.
     """
     prefix = bytearray(_PREFIX.size)
-    _read_into(fd, memoryview(prefix), deadline)
+    _read_into(fd, memoryview(prefix), deadline, first=True)
     magic, head_len, body_len = _PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise ProtocolError("bad magic")

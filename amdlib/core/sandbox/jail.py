@@ -1,44 +1,48 @@
-"""Operating-system hardening of a sandbox worker process (runs in the worker only).
+"""Operating-system hardening of the sandbox processes (runs in the worker only).
 
-Applied once, after the worker has imported everything it will ever need:
+Once per zygote (after it imported everything it will ever need):
 
-* resource limits: address space (``RLIMIT_AS``), no core files, no file
-  content (``RLIMIT_FSIZE=0``), a per-job CPU budget (``RLIMIT_CPU``);
-* a private, empty network namespace (``unshare(CLONE_NEWNET)``) when allowed;
-* when started as root: drop to ``nobody`` and forbid new file descriptors
-  and processes (``RLIMIT_NOFILE=0``, ``RLIMIT_NPROC=0``);
-* an audit hook (it cannot be removed) that, once armed, refuses every
-  audited operation except a short allow-list: imports, ``open``, sockets,
-  subprocesses, ``os.*``, ``ctypes.*``, ``exec`` of foreign code ... all fail
-  with ``PermissionError``.
+* as root: private network and PID namespaces, then drop to ``nobody``;
+  as another user: a user namespace and, inside it, network and PID
+  namespaces (``enter_namespaces``), where the kernel allows them;
+* no core files, and an audit hook installed disarmed (``install_hook``).
+
+Once per candidate process, right after ``fork`` (``limit_candidate``):
+address space (``RLIMIT_AS``), CPU seconds (``RLIMIT_CPU``, soft = hard, so
+the kernel kills), no file content (``RLIMIT_FSIZE=0``), no new descriptors
+(``RLIMIT_NOFILE=0``) or processes (``RLIMIT_NPROC=0``); then Landlock and
+seccomp (``landlock``, ``seccomp``) and finally the armed audit hook, which
+refuses every audited operation except a short allow-list. The hook is the
+Python layer: it can be disarmed by a candidate that reaches this module,
+which is why the kernel layers come first and do not depend on it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
+import math
 import os
 import resource
 import signal
 import sys
 from types import CodeType
-from typing import Any, Iterator
+from typing import Any
 
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWPID = 0x20000000
 NOBODY = 65534
 
 # Events numpy and CPython raise during ordinary computations.
 _HARMLESS_EVENTS = frozenset({"builtins.id", "compile"})
 # numpy reads these function attributes when it builds signatures lazily.
 _HARMLESS_FUNCTION_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
-# Allowed only while the worker's own code runs between candidates.
-_TRUSTED_EVENTS = frozenset({"resource.setrlimit"})
 
 
 class _State:
-    """Mutable state the audit hook consults (never reachable from candidate code)."""
+    """Mutable state the audit hook consults."""
 
     armed = False
-    trusted = False
     code: CodeType | None = None
 
 
@@ -52,14 +56,16 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         return
     if event == "object.__getattr__" and len(args) > 1 and args[1] in _HARMLESS_FUNCTION_ATTRS:
         return
-    if _STATE.trusted and event in _TRUSTED_EVENTS:
-        return
     raise PermissionError(f"sandbox: '{event}' is not permitted")
 
 
-def arm() -> None:
-    """Install the audit hook and start refusing operations (irreversible per process)."""
+def install_hook() -> None:
+    """Install the audit hook, disarmed (the zygote itself must fork and talk freely)."""
     sys.addaudithook(_audit)
+
+
+def arm() -> None:
+    """Start refusing audited operations in this process (a candidate process)."""
     _STATE.armed = True
 
 
@@ -68,62 +74,67 @@ def allow_exec(code: CodeType | None) -> None:
     _STATE.code = code
 
 
-@contextlib.contextmanager
-def trusted() -> Iterator[None]:
-    """Worker-internal section that may adjust its own limits."""
-    _STATE.trusted = True
+def _unshare(flags: int) -> str:
+    """'' on success, else the error text."""
     try:
-        yield
-    finally:
-        _STATE.trusted = False
-
-
-def limit_resources(memory_mb: int) -> None:
-    """Address space, no core dumps, and no file content may be written."""
-    # Without this, a write past RLIMIT_FSIZE would kill the worker with SIGXFSZ
-    # instead of failing with EFBIG.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-    limit = int(memory_mb) << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def isolate_network() -> bool:
-    """Move into a new, empty network namespace; False if not permitted here."""
-    try:
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(CLONE_NEWNET) == 0
-    except (OSError, AttributeError):
-        return False
+        if libc.unshare(flags) == 0:
+            return ""
+        return os.strerror(ctypes.get_errno())
+    except (OSError, AttributeError) as err:
+        return str(err)
 
 
-def drop_privileges() -> bool:
-    """As root, become ``nobody`` with no new files or processes; False if not root."""
+def enter_namespaces() -> dict[str, str]:
+    """Unshare user (non-root only), network and PID namespaces; ``{layer: "on" | "off: why"}``.
+
+    The PID namespace applies to children: the caller must fork once (the
+    child becomes the namespace's init) for it to take effect.
+    """
+    out: dict[str, str] = {}
+    if os.geteuid() == 0:
+        out["user_namespace"] = "not needed (root drops to nobody)"
+    else:
+        err = _unshare(CLONE_NEWUSER)
+        out["user_namespace"] = "on" if not err else f"off: {err}"
+    for name, flag in (("network_namespace", CLONE_NEWNET), ("pid_namespace", CLONE_NEWPID)):
+        err = _unshare(flag)
+        out[name] = "on" if not err else f"off: {err}"
+    return out
+
+
+def close_from(first: int) -> None:
+    """Close every descriptor >= ``first`` (one ``close_range`` call where the kernel has it)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(436, ctypes.c_uint(first), ctypes.c_uint(0xFFFFFFFF), ctypes.c_uint(0)) != 0:
+        os.closerange(first, 1 << 16)
+
+
+def drop_privileges() -> str:
+    """As root, become ``nobody`` with no supplementary groups; the layer's status."""
     if os.getuid() != 0:
-        return False
+        return "not needed (not root)"
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
-    # As nobody these limits bind (root bypasses NPROC); existing fds still work.
-    resource.setrlimit(resource.RLIMIT_NOFILE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    return True
+    return "on (nobody)"
 
 
-def cpu_seconds() -> float:
-    """CPU time this process has used so far (user + system)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def limit_zygote() -> None:
+    """No core files; a write past RLIMIT_FSIZE fails with EFBIG instead of killing."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def set_cpu_budget(seconds: float) -> None:
-    """Allow ``seconds`` more CPU time from now (RLIMIT_CPU is cumulative per process)."""
-    soft = int(cpu_seconds() + seconds) + 2
-    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    with trusted():
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+def limit_candidate(memory_mb: int) -> None:
+    """Per-candidate limits (only ever lowered, soft = hard: the candidate cannot raise them)."""
+    memory = int(memory_mb) << 20
+    for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, 0),
+                         (resource.RLIMIT_NPROC, 0), (resource.RLIMIT_NOFILE, 0)):
+        resource.setrlimit(limit, (value, value))
+
+
+def limit_cpu(seconds: float) -> None:
+    """CPU seconds for this process (soft = hard, so the kernel kills it at the limit)."""
+    cpu = max(1, math.ceil(seconds) + 1)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+from amdlib.core.parsing import parse as parse_source
 
 #: Modules every job may import.
 BASE_MODULES: tuple[str, ...] = ("numpy", "math")
@@ -35,13 +36,15 @@ NEVER_ALLOWED: frozenset[str] = frozenset(
     pkgutil ensurepip venv xml email mailbox socketserver xmlrpc wsgiref uuid secrets""".split()
 )
 
-#: Attribute (and ``from x import name``) names that are never allowed.
+#: Attribute (and ``from x import name``) names that are never allowed. ``inspect`` and
+#: ``bltns`` are module attributes of numpy internals (``np.ma.core.inspect``,
+#: ``np.random.bit_generator.re.enum.bltns``) that lead to ``os`` and the real builtins.
 DENIED_ATTRIBUTES: frozenset[str] = frozenset(
     """ctypes ctypeslib f2py testing distutils os sys subprocess builtins modules system popen
     spawn fork exec eval compile getattr setattr delattr globals vars locals breakpoint input open
     tofile fromfile save savez savez_compressed savetxt load loadtxt genfromtxt fromregex memmap
     open_memmap DataSource npyio write_array read_array as_strided seterrcall attrgetter
-    methodcaller mro show_config show_runtime info lookfor""".split()
+    methodcaller mro show_config show_runtime info lookfor inspect getmembers bltns""".split()
 )
 
 #: Frame, generator, traceback and code attributes (``gi_frame``, ``f_back``, ``co_code`` ...).
@@ -182,7 +185,7 @@ def check_policy(code: str, entry: str, allowed_modules: tuple[str, ...]) -> str
     if problem:
         return problem
     try:
-        tree = ast.parse(code, mode="exec")
+        tree = parse_source(code, mode="exec")
     except SyntaxError as err:
         return f"syntax error: {err.msg} (line {err.lineno})"
     except (ValueError, RecursionError, MemoryError) as err:

@@ -1,20 +1,29 @@
-"""``Sandbox``: a pool of warm worker processes that run untrusted candidates.
+"""``Sandbox``: a pool of warm zygotes; each candidate runs in its own fresh, restricted process.
 
-``run`` is thread-safe: each call borrows an idle worker slot. A slot's worker
-is started on first use with the modules the job needs (numpy, math, the
-declared allow-list, the harness module) and replaced after a timeout, a
-death, a protocol violation, a memory error or ``max_jobs_per_worker`` jobs,
-or when a job needs a module it did not preload.
+``run`` is thread-safe: each call borrows an idle worker slot. A slot's
+zygote is started on first use with the modules the job needs (numpy, math,
+the declared allow-list, the harness module) and forks one process per
+candidate (``zygote``), which is gone after its result, so no candidate can
+change what a later one sees. A zygote is replaced when it dies or hangs,
+after ``max_jobs_per_worker`` jobs, or when a job needs a module it did not
+preload.
+
+``Sandbox.layers()`` says which containment layers hold on this machine
+(``{"seccomp": "on", "landlock": "on (ABI 7)", "pid_namespace": "off: ...",
+...}``); a missing one is logged once per process. Where neither seccomp nor
+Landlock works, the sandbox refuses to run code (``SandboxUnsafe``) unless
+it was made with ``unsafe=True`` or ``AMDLIB_UNSAFE_SANDBOX=1`` is set (what
+the CLI's ``--unsafe-sandbox`` must set).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import os
 import queue
 import shutil
-import tempfile
 import threading
 import time
 import weakref
@@ -24,12 +33,21 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from amdlib.core.sandbox import codec
+from amdlib.core.sandbox import codec, workdir
 from amdlib.core.sandbox.policy import BASE_MODULES, check_modules, check_policy
 from amdlib.core.sandbox.process import WorkerProcess
+from amdlib.errors import UserError
 
 MAX_REASON = 300
-WRITE_TIMEOUT_S = 60.0
+#: Layers of which at least one must hold before untrusted code runs (unless unsafe).
+KERNEL_LAYERS = ("seccomp", "landlock")
+UNSAFE_ENV = "AMDLIB_UNSAFE_SANDBOX"
+LOG = logging.getLogger("amdlib.sandbox")
+_REPORTED: set[str] = set()
+
+
+class SandboxUnsafe(UserError):
+    """No kernel layer holds here, and running untrusted code without one was not allowed."""
 
 
 @dataclass(frozen=True)
@@ -60,35 +78,47 @@ def _fail(reason: str, start: float) -> SandboxResult:
     return SandboxResult(False, None, reason, time.monotonic() - start)
 
 
-def _check_outputs(outputs: dict[str, np.ndarray]) -> str | None:
-    for name, arr in outputs.items():
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            return f"output '{name}' has non-finite values (NaN or inf)"
-    return None
+def _report_once(status: dict[str, str]) -> None:
+    off = ", ".join(f"{k} ({v[4:].strip()})" for k, v in sorted(status.items()) if v.startswith("off"))
+    if off and off not in _REPORTED:
+        _REPORTED.add(off)
+        LOG.warning("sandbox layers unavailable on this machine: %s", off)
 
 
-def _shutdown(slots: list[WorkerProcess | None], workdir: str) -> None:
+def _shutdown(slots: list[WorkerProcess | None], workdir_path: str) -> None:
     for i, worker in enumerate(slots):
         if worker is not None:
             worker.kill()
             slots[i] = None
-    shutil.rmtree(workdir, ignore_errors=True)
+    shutil.rmtree(workdir_path, ignore_errors=True)
 
 
 class Sandbox:
     """Warm worker processes for untrusted code (use as a context manager)."""
 
     def __init__(self, workers: int = 2, memory_mb: int = 2048, *, max_output_mb: int = 64,
-                 payload_cache: int = 4, max_jobs_per_worker: int = 1000, ast_policy: bool = True) -> None:
-        """``ast_policy=False`` skips the static check (only to test the run-time layers)."""
+                 payload_cache: int = 4, max_jobs_per_worker: int = 1000, ast_policy: bool = True,
+                 python_layer: bool = True, kernel_layers: tuple[str, ...] = KERNEL_LAYERS,
+                 unsafe: bool | None = None) -> None:
+        """``ast_policy=False`` skips the static check, ``python_layer=False`` the restricted
+        builtins and audit hook, and ``kernel_layers`` names the kernel filters to apply (all
+        three only to test the other layers alone). ``unsafe`` allows running where no kernel
+        layer holds (default: whether the ``AMDLIB_UNSAFE_SANDBOX`` variable is set)."""
         if workers < 1 or memory_mb < 256:
             raise ValueError("need workers >= 1 and memory_mb >= 256")
         self.workers, self.memory_mb = int(workers), int(memory_mb)
         self.max_output_mb, self.payload_cache = int(max_output_mb), int(payload_cache)
         self.max_jobs_per_worker, self.ast_policy = int(max_jobs_per_worker), bool(ast_policy)
+        self.python_layer = bool(python_layer)
+        unknown = set(kernel_layers) - set(KERNEL_LAYERS)
+        if unknown:
+            raise ValueError(f"unknown kernel layers {sorted(unknown)}; known: {KERNEL_LAYERS}")
+        self.kernel_layers = tuple(kernel_layers)
+        self.unsafe = bool(os.environ.get(UNSAFE_ENV)) if unsafe is None else bool(unsafe)
+        self._layers: dict[str, str] | None = None
+        workdir.clean_stale()
         #: The workers' working directory: empty and read-only to them.
-        self.workdir = tempfile.mkdtemp(prefix="amdlib-sandbox-")
-        os.chmod(self.workdir, 0o555)
+        self.workdir = workdir.make()
         self._slots: list[WorkerProcess | None] = [None] * self.workers
         self._idle: queue.LifoQueue[int] = queue.LifoQueue()
         for i in reversed(range(self.workers)):
@@ -115,6 +145,40 @@ class Sandbox:
         if executor is not None:
             executor.shutdown(wait=True)
         self._finalizer()
+
+    def layers(self) -> dict[str, str]:
+        """Each containment layer and whether it holds here: ``"on ..."`` or ``"off: why"``.
+
+        Starts a worker if none has started yet (the zygote finds out what
+        the kernel allows). Meant for run.json and the log.
+        """
+        if self._layers is None:
+            slot = self._idle.get()
+            try:
+                if self._slots[slot] is None:
+                    self._slots[slot] = self._start(frozenset(BASE_MODULES), {"amdlib.core.sandbox.harnesses"})
+                self._ready(self._slots[slot])
+            finally:
+                self._idle.put(slot)
+        assert self._layers is not None
+        return dict(self._layers)
+
+    def _ready(self, worker: WorkerProcess) -> None:
+        """Wait for a zygote, learn the layers once, and refuse if no kernel layer holds."""
+        worker.wait_ready()
+        status = {str(k): str(v) for k, v in worker.info["layers"].items()}
+        if self._layers is None:
+            _report_once(status)
+        status["ast_policy"] = "on" if self.ast_policy else "off"
+        status["python_layer"] = "on (restricted builtins, audit hook)" if self.python_layer else "off"
+        if self._layers is None:
+            self._layers = status
+        if not self.unsafe and not any(status.get(k, "").startswith("on") for k in KERNEL_LAYERS):
+            worker.kill()
+            why = "; ".join(f"{k}: {status.get(k, 'off')}" for k in KERNEL_LAYERS)
+            raise SandboxUnsafe(f"no kernel sandbox layer works on this machine ({why}), so untrusted code "
+                                f"would be contained by Python alone; use Linux >= 5.13 with seccomp, or pass "
+                                f"--unsafe-sandbox ({UNSAFE_ENV}=1) to run it anyway")
 
     def worker_pids(self) -> list[int | None]:
         """Process id of each slot's worker (None where none is running)."""
@@ -168,7 +232,7 @@ class Sandbox:
         modules = frozenset(BASE_MODULES) | frozenset(job.allowed_modules)
         harness_module = job.harness.partition(":")[0]
         worker = self._slots[slot]
-        if worker is not None and (not worker.alive() or not worker.covers(modules, harness_module)
+        if worker is not None and (not worker.settle() or not worker.covers(modules, harness_module)
                                    or worker.jobs >= self.max_jobs_per_worker):
             # Keep what the old worker had preloaded so alternating jobs do not thrash.
             modules |= frozenset(worker.spec["modules"]) if worker.alive() else frozenset()
@@ -177,7 +241,7 @@ class Sandbox:
             worker = self._slots[slot] = self._start(modules, harnesses)
         elif worker is None:
             worker = self._slots[slot] = self._start(modules, {harness_module})
-        worker.wait_ready()
+        self._ready(worker)
         return worker
 
     def _start(self, modules: frozenset[str], harness_modules: set[str]) -> WorkerProcess:
@@ -186,6 +250,7 @@ class Sandbox:
                 raise RuntimeError("sandbox is closed")
             spec = {"memory_mb": self.memory_mb, "max_output_mb": self.max_output_mb,
                     "cache_entries": self.payload_cache, "modules": sorted(modules),
+                    "kernel_layers": list(self.kernel_layers),
                     "harness_modules": sorted(harness_modules)}
             return WorkerProcess(spec, self.workdir)
 
@@ -206,42 +271,27 @@ class Sandbox:
         worker.jobs += 1
         header = {"kind": "job", "code": job.code, "entry": job.entry, "harness": job.harness,
                   "key": str(job.payload_key), "timeout": float(job.timeout_s),
-                  "modules": list(job.allowed_modules), "policy": self.ast_policy, "id": worker.jobs}
+                  "modules": list(job.allowed_modules), "policy": self.ast_policy,
+                  "python_layer": self.python_layer, "id": worker.jobs}
         send_payload = job.payload_key not in worker.cached
+        max_body = (self.max_output_mb << 20) + 4096
         for _attempt in range(2):
+            arrays = dict(job.payload) if send_payload else None
+            with self._lock:
+                self.payload_sends += int(send_payload)
             try:
-                arrays = dict(job.payload) if send_payload else None
-                with self._lock:
-                    self.payload_sends += int(send_payload)
-                worker.send({**header, "has_payload": send_payload}, arrays, time.monotonic() + WRITE_TIMEOUT_S)
-                worker.remember(str(job.payload_key), self.payload_cache)
-                deadline = time.monotonic() + job.timeout_s
-                reply, outputs = worker.receive((self.max_output_mb << 20) + 4096, deadline)
+                outcome = worker.run({**header, "has_payload": send_payload}, arrays, job.timeout_s, max_body)
             except codec.Timeout:
                 self._replace(slot)
                 return _fail(f"timeout: no result within {job.timeout_s:g} s (worker killed)", start)
-            except codec.ProtocolError as err:
-                reason = self._replace(slot)
-                return _fail(reason if reason != "worker killed" else f"protocol violation: {err}", start)
-            if reply.get("kind") == "need_payload" and not send_payload:
-                send_payload = True  # the worker evicted it: send it again once
+            if outcome.zygote_lost:
+                self._replace(slot)
+                return _fail(outcome.reason, start)
+            worker.remember(str(job.payload_key), self.payload_cache)
+            if outcome.need_payload and not send_payload:
+                send_payload = True  # the zygote evicted it: send it again once
                 continue
             break
-        return self._finish(slot, job, reply, outputs, start)
-
-    def _finish(self, slot: int, job: Job, reply: dict[str, Any], outputs: dict[str, np.ndarray],
-                start: float) -> SandboxResult:
-        worker = self._slots[slot]
-        assert worker is not None
-        if reply.get("kind") != "result" or reply.get("id") != worker.jobs or not isinstance(reply.get("ok"), bool):
-            self._replace(slot)
-            return _fail("protocol violation: unexpected reply", start)
-        if reply.get("recycle"):
-            self._replace(slot)
-        if not reply["ok"]:
-            reason = reply.get("reason")
-            return _fail(reason if isinstance(reason, str) and reason else "failed without a reason", start)
-        problem = _check_outputs(outputs)
-        if problem:
-            return _fail(problem, start)
-        return SandboxResult(True, outputs, "", time.monotonic() - start)
+        if outcome.ok and outcome.outputs is not None:
+            return SandboxResult(True, outcome.outputs, "", time.monotonic() - start)
+        return _fail(outcome.reason or "failed without a reason", start)

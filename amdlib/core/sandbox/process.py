@@ -1,14 +1,25 @@
-"""One sandbox worker process as seen from the parent: start, talk, kill, explain death."""
+"""One zygote as seen from the parent: start, run a job, read the hostile answer, kill.
+
+Everything read from a candidate's pipe is treated as hostile: the frame is
+length-, type- and shape-checked (``codec``), its header must be exactly a
+result of this job, and the pipe must close right after it. Any deviation is
+that candidate's failure ("protocol violation"); no exception of a decoder
+reaches the caller. The pipe is the candidate's own (fresh per job), so
+nothing it writes can reach another candidate's result.
+"""
 
 from __future__ import annotations
 
 import collections
 import json
+import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -17,20 +28,26 @@ from amdlib.core.sandbox import codec
 
 #: How long a new worker may take to import numpy and harden itself.
 START_TIMEOUT_S = 60.0
+#: Extra wall time the parent allows beyond a job's limit before it gives up on the zygote.
+GRACE_S = 5.0
+MAX_OUTPUTS = 64
+_RESULT_KEYS = frozenset({"kind", "id", "ok", "reason", "worker_seconds", "arrays"})
 
 
 def worker_env() -> dict[str, str]:
-    """A minimal environment: deterministic hashing, one BLAS thread, no bytecode writes."""
+    """The worker's start-up environment: import path, deterministic hashing, one BLAS thread.
+
+    The zygote clears even these once it has imported numpy: candidate
+    processes see an empty environment.
+    """
     paths = [os.path.abspath(p or os.getcwd()) for p in sys.path]
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(p for p in dict.fromkeys(paths) if os.path.isdir(p)),
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
-        "LANG": "C.UTF-8",
     }
     if os.environ.get("AMDLIB_SANDBOX_STDERR"):  # debugging aid: keep the worker's stderr
         env["AMDLIB_SANDBOX_STDERR"] = "1"
@@ -38,7 +55,7 @@ def worker_env() -> dict[str, str]:
 
 
 def death_reason(returncode: int | None) -> str:
-    """Explain why a worker process ended."""
+    """Explain why a candidate process (or a worker) ended."""
     if returncode is None:
         return "worker stopped answering"
     if returncode >= 0:
@@ -48,55 +65,182 @@ def death_reason(returncode: int | None) -> str:
     if sig == signal.SIGXCPU:
         return "cpu time limit exceeded (SIGXCPU)"
     if sig == signal.SIGKILL:
-        return "worker died (signal 9: SIGKILL, likely the memory limit)"
+        return "worker died (signal 9: SIGKILL, likely the memory limit or the cpu limit)"
+    if sig == signal.SIGSYS:
+        return "worker died (signal 31: SIGSYS, a forbidden system call)"
     return f"worker died (signal {sig}: {name})"
 
 
+@dataclass
+class Outcome:
+    """How one job ended: the outputs, or the reason; ``need_payload`` asks to send it again."""
+
+    ok: bool
+    outputs: dict[str, np.ndarray] | None = None
+    reason: str = ""
+    need_payload: bool = False
+    zygote_lost: bool = False
+
+
+def check_result(header: Any, arrays: dict[str, np.ndarray], job_id: int) -> Outcome:
+    """Validate a candidate's result frame (hostile input): an Outcome, never an exception."""
+    if not isinstance(header, dict) or not set(header) <= _RESULT_KEYS:
+        return Outcome(False, reason="protocol violation: unexpected header fields")
+    if header.get("kind") != "result" or header.get("id") != job_id or type(header.get("ok")) is not bool:
+        return Outcome(False, reason="protocol violation: not this job's result")
+    seconds = header.get("worker_seconds", 0.0)
+    if type(seconds) not in (int, float) or not math.isfinite(seconds):
+        return Outcome(False, reason="protocol violation: bad worker_seconds")
+    if not header["ok"]:
+        reason = header.get("reason")
+        if arrays or not isinstance(reason, str):
+            return Outcome(False, reason="protocol violation: bad failure report")
+        return Outcome(False, reason=reason or "failed without a reason")
+    if len(arrays) > MAX_OUTPUTS or "reason" in header:
+        return Outcome(False, reason="protocol violation: bad outputs")
+    for name, arr in arrays.items():
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            return Outcome(False, reason=f"output '{name}' has non-finite values (NaN or inf)")
+    return Outcome(True, outputs=arrays)
+
+
 class WorkerProcess:
-    """A started worker with its spec (memory, modules, harness modules) and payload keys."""
+    """A started zygote with its spec (memory, modules, harness modules) and payload keys."""
 
     def __init__(self, spec: Mapping[str, Any], workdir: str) -> None:
         self.spec = dict(spec)
         self.jobs = 0
         self.ready = False
         self.info: dict[str, Any] = {}
+        #: ``done`` reports of ended jobs by id (read as they arrive).
+        self.dones: dict[int, dict[str, Any]] = {}
         self.cached: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         stderr = None if os.environ.get("AMDLIB_SANDBOX_STDERR") else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "amdlib.core.sandbox.worker", "--spec", json.dumps(self.spec)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=workdir,
-            env=worker_env(), start_new_session=True, close_fds=True,
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.to_fd, self.from_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
-        os.set_blocking(self.to_fd, False)
-        os.set_blocking(self.from_fd, False)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "amdlib.core.sandbox.worker", "--spec", json.dumps(self.spec),
+                 "--fd", str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, cwd=workdir,
+                env=worker_env(), start_new_session=True, close_fds=True, pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
+        self.fd = self.sock.fileno()
+        os.set_blocking(self.fd, False)
 
     def covers(self, modules: frozenset[str], harness_module: str) -> bool:
         """True if this worker preloaded everything a job needs."""
         return modules <= set(self.spec["modules"]) and harness_module in self.spec["harness_modules"]
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Block until the worker is hardened and listening; RuntimeError if it cannot start."""
+        """Block until the zygote is prepared and listening; RuntimeError if it cannot start."""
         if self.ready:
             return
         try:
-            header, _ = codec.read_message(self.from_fd, max_body=0, deadline=time.monotonic() + timeout_s)
+            header, _ = codec.read_message(self.fd, max_body=0, deadline=time.monotonic() + timeout_s)
         except codec.Timeout:
             self.kill()
             raise RuntimeError(f"sandbox worker did not start within {timeout_s:g} s") from None
         except codec.ProtocolError:
             raise RuntimeError(f"sandbox worker failed to start: {self.kill()}") from None
-        if header.get("kind") != "ready":
+        if header.get("kind") != "ready" or not isinstance(header.get("layers"), dict):
             self.kill()
             raise RuntimeError(f"sandbox worker failed to start: {header.get('reason', header)}")
         self.info, self.ready = header, True
 
-    def send(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None, deadline: float) -> None:
-        codec.write_message(self.to_fd, header, arrays, deadline=deadline)
+    def settle(self) -> bool:
+        """True if the zygote is alive (ended jobs are reported as they come; nothing to wait for)."""
+        return self.alive()
 
-    def receive(self, max_body: int, deadline: float) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return codec.read_message(self.from_fd, max_body=max_body, deadline=deadline)
+    def run(self, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None, timeout_s: float,
+            max_body: int) -> Outcome:
+        """Send one job and read its candidate's answer; raises ``codec.Timeout`` if the zygote hangs.
+
+        A valid result is returned as soon as the candidate closed its pipe;
+        its ``done`` report is needed (and awaited) only when the answer is
+        missing or malformed.
+        """
+        deadline = time.monotonic() + timeout_s + GRACE_S
+        job_id = int(header["id"])
+        try:
+            codec.write_message(self.fd, header, arrays, deadline=deadline)
+            tag, pipe = self._message(deadline, want=(b"F", b"N"))
+        except codec.ProtocolError:
+            return Outcome(False, reason=self.kill(), zygote_lost=True)
+        if tag == b"N":
+            return Outcome(False, need_payload=True)
+        try:
+            kind, outcome = self._read_candidate(pipe, job_id, max_body, deadline)
+        finally:
+            os.close(pipe)
+        if kind == "result":
+            return outcome
+        try:
+            while job_id not in self.dones:
+                self._message(deadline, want=(b"D",))
+        except codec.ProtocolError:
+            return Outcome(False, reason=self.kill(), zygote_lost=True)
+        done = self.dones.pop(job_id)
+        if done.get("timed_out"):
+            return Outcome(False, reason=f"timeout: no result within {timeout_s:g} s (process killed)")
+        if kind == "silent":  # the process died without a word: say how
+            returncode = done.get("returncode")
+            return Outcome(False, reason=death_reason(returncode if isinstance(returncode, int) else None))
+        return outcome
+
+    def _message(self, deadline: float, want: tuple[bytes, ...]) -> tuple[bytes, int]:
+        """The zygote's next message (tag, attached fd or -1); ``done`` reports are filed on the way."""
+        codec.wait_readable(self.fd, deadline)
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, 1, 1, socket.MSG_CMSG_CLOEXEC)
+        except OSError as err:
+            raise codec.ProtocolError(f"control socket: {err}") from None
+        if data == b"F" and len(fds) == 1 and data in want:
+            return data, fds[0]
+        for fd in fds:
+            os.close(fd)
+        if data == b"N" and data in want:
+            return data, -1
+        if data == b"D":
+            done, _ = codec.read_message(self.fd, max_body=0, deadline=deadline)
+            if done.get("kind") != "done" or type(done.get("id")) is not int:
+                raise codec.ProtocolError("bad done report")
+            self.dones[done["id"]] = done
+            for old in [k for k in self.dones if k < done["id"] - 8]:
+                del self.dones[old]  # reports nobody waits for (jobs that answered)
+            return (data, -1) if data in want else self._message(deadline, want)
+        raise codec.ProtocolError("zygote closed or sent an unexpected message")
+
+    def _read_candidate(self, pipe: int, job_id: int, max_body: int, deadline: float) -> tuple[str, Outcome]:
+        """("result", checked outcome), ("silent", -) if the pipe closed without a byte, or
+        ("violation", outcome) for anything malformed (the candidate process is then killed)."""
+        os.set_blocking(pipe, False)
+        try:
+            header, arrays = codec.read_message(pipe, max_body=max_body, deadline=deadline)
+            codec.wait_readable(pipe, deadline)
+            if os.read(pipe, 1):
+                raise codec.ProtocolError("bytes after the result")
+        except codec.EmptyMessage:
+            return "silent", Outcome(False)
+        except codec.Timeout:
+            self._stop_candidate()
+            return "violation", Outcome(False, reason="timeout")
+        except Exception as err:  # noqa: BLE001 - hostile bytes: any decoding error is a violation
+            self._stop_candidate()
+            text = str(err) if isinstance(err, codec.ProtocolError) else type(err).__name__
+            return "violation", Outcome(False, reason=f"protocol violation: {text}")
+        outcome = check_result(header, arrays, job_id)
+        if outcome.reason.startswith("protocol violation"):
+            self._stop_candidate()
+            return "violation", outcome
+        return "result", outcome
+
+    def _stop_candidate(self) -> None:
+        try:
+            self.sock.send(b"K")
+        except OSError:
+            pass
 
     def remember(self, key: str, capacity: int) -> None:
         """Mirror the worker's payload cache (least recently used first out)."""
@@ -123,9 +267,8 @@ class WorkerProcess:
         except (ProcessLookupError, PermissionError):
             pass
         code = self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            try:
-                pipe.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
         return death_reason(code) if died_alone else "worker killed"

@@ -1,18 +1,20 @@
-"""The sandbox worker process: ``python -m amdlib.core.sandbox.worker --spec JSON``.
+"""The sandbox worker: ``python -m amdlib.core.sandbox.worker --spec JSON --fd N``.
 
-Protocol (see ``codec``): the parent writes jobs on the worker's stdin and the
-worker answers on its stdout; both are moved to private descriptors at start
-and fds 0-2 then point to /dev/null, so whatever a candidate prints is lost.
+``N`` is a Unix socket to the parent (see ``zygote`` for the protocol and
+``codec`` for frames); fds 0-2 point to /dev/null, so whatever a candidate
+prints is lost.
 
 At start the worker imports numpy, math, the job's allowed modules and the
-harness modules named in the spec, then hardens itself (``jail``) and says
-``ready``. After that it imports nothing: a job that needs another module
-gets a new worker from the parent.
+harness modules named in the spec, warms numpy up, and becomes a zygote
+(``zygote.prepare_layers``: namespaces, privilege drop, Landlock ruleset,
+seccomp probe), then says ``ready`` with the layer status and serves jobs
+(``forkserver``). It imports nothing afterwards: a job that needs another
+module gets a new worker.
 
-Per job: look up the payload (cached by key, read-only), check the policy,
-compile the candidate into a fresh namespace with restricted builtins and a
-guarded ``__import__``, and call ``harness(fn, payload)``. Only the harness's
-dict of float64/int64/bool arrays goes back, or a one-line reason.
+Per job, in a fresh candidate process forked from the zygote (the parent
+has checked the AST policy): compile the candidate into a fresh namespace with restricted builtins
+and a guarded ``__import__``, and call ``harness(fn, payload)``. Only the
+harness's dict of float64/int64/bool arrays goes back, or a one-line reason.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import importlib
 import json
 import math
 import os
+import socket
 import sys
 import time
 import warnings
@@ -31,8 +34,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from amdlib.core.sandbox import codec, jail
-from amdlib.core.sandbox.policy import BASE_MODULES, DENIED_ATTRIBUTES, check_policy
+from amdlib.core.sandbox import codec, forkserver, jail, zygote
+from amdlib.core.sandbox.policy import BASE_MODULES, DENIED_ATTRIBUTES
 
 #: numpy subpackages loaded up front (nothing can be imported after start).
 NUMPY_EXTRAS = ("numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomial", "numpy.ma",
@@ -125,6 +128,9 @@ class PayloadCache:
         while len(self._items) > 1 and (len(self._items) > self.entries or self._bytes() > self.max_bytes):
             self._items.popitem(last=False)
 
+    def keys(self) -> frozenset[str]:
+        return frozenset(self._items)
+
     def get(self, key: str) -> dict[str, np.ndarray] | None:
         arrays = self._items.get(key)
         if arrays is not None:
@@ -136,37 +142,46 @@ class PayloadCache:
 
 
 class Worker:
-    """The worker's state: limits, loaded harnesses, cached payloads."""
+    """Runs one job in a candidate process (after ``zygote.harden``)."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.max_output = int(spec["max_output_mb"]) << 20
         self.cache = PayloadCache(int(spec["cache_entries"]), int(spec["memory_mb"]) << 18)
-        self.default_err = np.geterr()
 
-    def run(self, job: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-        """Handle one job header; returns the reply header (outputs under ``"outputs"``)."""
+    def lookup(self, job: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        """(In the zygote.) The job's payload: the one sent with it, or the cached one by key."""
         key = str(job["key"])
         if job.get("has_payload"):
             self.cache.put(key, arrays)
-        payload = self.cache.get(key)
-        if payload is None:
-            return {"kind": "need_payload"}
+        return self.cache.get(key)
+
+    def answer(self, job: dict[str, Any], payload: dict[str, np.ndarray]) -> None:
+        """(In the candidate process.) Run the job and write the one reply frame."""
+        start = time.perf_counter()
+        reply = self.run(job, payload)
+        outputs = reply.pop("outputs", None)
+        reply["worker_seconds"] = time.perf_counter() - start
+        reply["id"] = job.get("id")
+        codec.write_message(zygote.RESULT_FD, reply, outputs)
+        os.close(zygote.RESULT_FD)  # the parent sees the end now, not after this process's teardown
+
+    def run(self, job: dict[str, Any], payload: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The reply header for one job (outputs under ``"outputs"``)."""
         code, entry = str(job["code"]), str(job["entry"])
         allowed = tuple(str(m) for m in job["modules"])
-        if job.get("policy", True):
-            problem = check_policy(code, entry, allowed)
-            if problem:
-                return {"kind": "result", "ok": False, "reason": f"policy: {problem}"}
+        python_layer = bool(job.get("python_layer", True))
+        # The AST policy ran in the parent, on this very string, before the job was sent.
         module_name, _, func_name = str(job["harness"]).partition(":")
         harness = getattr(sys.modules.get(module_name), func_name, None)
         if not callable(harness):
             return {"kind": "result", "ok": False, "reason": f"harness {job['harness']} not loaded"}
-        jail.set_cpu_budget(float(job["timeout"]))
-        self._reset_shared_state()
+        np.random.seed(0)  # the zygote's global random state, the same for every candidate
+        if "random" in sys.modules:
+            sys.modules["random"].seed(0)
         try:
-            outputs = self._call(code, entry, allowed, harness, payload)
+            outputs = self._call(code, entry, allowed, harness, payload, python_layer)
         except MemoryError:
-            return {"kind": "result", "ok": False, "reason": "memory limit exceeded", "recycle": True}
+            return {"kind": "result", "ok": False, "reason": "memory limit exceeded"}
         except RecursionError:
             return {"kind": "result", "ok": False, "reason": "recursion limit exceeded"}
         except BaseException as err:  # SystemExit, KeyboardInterrupt ... are the candidate's too
@@ -174,9 +189,10 @@ class Worker:
         return {"kind": "result", "ok": True, "outputs": outputs}
 
     def _call(self, code: str, entry: str, allowed: tuple[str, ...], harness: Callable[..., Any],
-              payload: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+              payload: dict[str, np.ndarray], python_layer: bool) -> dict[str, np.ndarray]:
         compiled = compile(code, "<candidate>", "exec", dont_inherit=True)
-        namespace = restricted_globals(allowed)
+        # Without the Python layer (tests of the kernel layers alone): real builtins, no hook.
+        namespace = restricted_globals(allowed) if python_layer else {"__name__": "candidate"}
         jail.allow_exec(compiled)
         try:
             exec(compiled, namespace)
@@ -187,17 +203,9 @@ class Worker:
             raise TypeError(f"'{entry}' is not a function")
         return collect_outputs(harness(fn, dict(payload)), self.max_output)
 
-    def _reset_shared_state(self) -> None:
-        # Candidates share numpy's global state within a worker: reset it so
-        # results do not depend on which worker ran what before.
-        np.random.seed(0)
-        np.seterr(**self.default_err)
-        if "random" in sys.modules:
-            sys.modules["random"].seed(0)
 
-
-def _prepare(spec: dict[str, Any]) -> dict[str, Any]:
-    """Import everything, warm numpy up, harden the process; returns facts for ``ready``."""
+def _prepare(spec: dict[str, Any]) -> None:
+    """Import everything the candidates may use and warm numpy up (nothing is imported later)."""
     warnings.simplefilter("ignore")
     for name in (*NUMPY_EXTRAS, *BASE_MODULES, *spec["modules"], *spec["harness_modules"]):
         importlib.import_module(name)
@@ -205,46 +213,37 @@ def _prepare(spec: dict[str, Any]) -> dict[str, Any]:
     x = np.linspace(0.0, 1.0, 11)
     np.percentile(x, 50), np.median(x), np.quantile(x, 0.5), np.histogram(x), str(x)
     np.random.default_rng(0).random(2), np.unique(x), np.interp(0.5, x, x), math.sqrt(2.0)
-    network = jail.isolate_network()
-    jail.limit_resources(int(spec["memory_mb"]))
-    dropped = jail.drop_privileges()
-    jail.arm()
-    return {"kind": "ready", "pid": os.getpid(), "network_isolated": network, "unprivileged": dropped}
-
-
-def _take_protocol_fds(keep_stderr: bool) -> tuple[int, int]:
-    in_fd, out_fd = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1) if keep_stderr else (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    return in_fd, out_fd
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spec", required=True, help="JSON: memory_mb, max_output_mb, cache_entries, modules, harness_modules")
-    spec = json.loads(parser.parse_args(argv).spec)
-    in_fd, out_fd = _take_protocol_fds(bool(os.environ.get("AMDLIB_SANDBOX_STDERR")))
+    parser.add_argument("--fd", type=int, required=True, help="the control socket's descriptor")
+    args = parser.parse_args(argv)
+    spec = json.loads(args.spec)
+    os.dup2(args.fd, zygote.CONTROL_FD)
+    os.close(args.fd)
+    _quiet_std_fds(bool(os.environ.get("AMDLIB_SANDBOX_STDERR")))
+    control = socket.socket(fileno=zygote.CONTROL_FD)
     try:
-        ready = _prepare(spec)
+        _prepare(spec)
+        layers = zygote.prepare_layers(tuple(spec.get("kernel_layers", ("seccomp", "landlock"))))
     except BaseException as err:
-        codec.write_message(out_fd, {"kind": "error", "reason": _reason(err)})
+        codec.write_message(zygote.CONTROL_FD, {"kind": "error", "reason": _reason(err)})
         return 1
-    codec.write_message(out_fd, ready)
+    codec.write_message(zygote.CONTROL_FD, {"kind": "ready", "layers": layers.status})
     worker = Worker(spec)
-    while True:
-        try:
-            job, arrays = codec.read_message(in_fd, max_body=1 << 40, readonly=True)
-        except codec.ProtocolError:
-            return 0  # the parent closed the pipe
-        start = time.perf_counter()
-        reply = worker.run(job, arrays)
-        outputs = reply.pop("outputs", None)
-        reply["worker_seconds"] = time.perf_counter() - start
-        reply["id"] = job.get("id")
-        del job, arrays
-        codec.write_message(out_fd, reply, outputs)
+    server = forkserver.ForkServer(control, layers, int(spec["memory_mb"]), worker.answer, worker.lookup,
+                                   worker.cache.keys)
+    return server.serve()
+
+
+def _quiet_std_fds(keep_stderr: bool) -> None:
+    # Whatever a candidate prints goes nowhere.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1) if keep_stderr else (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@ operators e1, e2 (exploration, two parents) and m1, m2 (modification, one
 parent) in turn, each producing ``pop_size`` offspring from parents drawn with
 P(rank r) proportional to 1 / (r + N). After each operator the population is
 cut back to the best ``pop_size`` distinct programs (ties: the earlier one).
-The number of generations follows from the budget: about
-``ceil((max_evaluations - pop_size) / (4 * pop_size))``, the last one truncated.
+Generations are counted as the papers count them: generation 0 is the initial
+population, then ``generations`` evolving generations follow (LLMMech: 20 of
+population 16, i.e. ``16 + 20 * 4 * 16 = 1296`` candidates, see
+:func:`generations_budget`). With ``generations=0`` the number of generations
+follows from the budget instead: about ``ceil((max_evaluations - pop_size) /
+(4 * pop_size))``, the last one truncated.
 """
 
 from __future__ import annotations
@@ -41,13 +45,20 @@ class Step:
     offspring: list[Program] = field(default_factory=list)
 
 
+def generations_budget(pop_size: int, generations: int) -> int:
+    """Candidates of an EoH run: the initial population plus ``generations`` of 4 operators x pop."""
+    return int(pop_size) * (1 + len(GENERATION_OPERATORS) * int(generations))
+
+
 class EoH(Strategy):
     """Evolution of Heuristics with the operators i1, e1, e2, m1, m2."""
 
     method = "eoh"
 
-    def __init__(self, problem: Any, **kwargs: Any) -> None:
+    def __init__(self, problem: Any, *, generations: int = 0, **kwargs: Any) -> None:
         super().__init__(problem, **kwargs)
+        #: Evolving generations after the initial one (0: as many as the budget allows).
+        self.generations = max(0, int(generations or 0))
         self.population: list[Program] = []
         self.generation = 0
         self._step: Step | None = None
@@ -85,6 +96,8 @@ class EoH(Strategy):
 
     # ------------------------------------------------------------- ask / tell
     def ask(self, limit: int) -> list[ProposalRequest]:
+        if self.generations and self.generation > self.generations:
+            return []  # the protocol's generations are done
         if self._step is None or self._step.remaining <= 0:
             self._step = self._make_step()
             self._step.remaining = self.pop_size
@@ -132,4 +145,5 @@ class EoH(Strategy):
         self.log.append({"generation": self.generation, "best": top[0] if top else None, "top3": top})
 
     def stats(self) -> dict[str, Any]:
-        return {"generations": self.log, "population": [p.id for p in self.ranked()]}
+        return {"generations": self.log, "generations_planned": self.generations,
+                "population": [p.id for p in self.ranked()]}

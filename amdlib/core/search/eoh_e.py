@@ -175,9 +175,9 @@ class EoHE(EoH):
             return []
         requests = []
         for kind in self._pending_kinds:
-            texts = [s.text for s in self.active(kind)]
-            requests.append(self.request("strategy", [], prompts.strategy_messages(kind, texts), kind=kind,
-                                         generation=self.generation))
+            shown = [(s.text, s.fitness) for s in self.active(kind)]
+            messages = prompts.strategy_messages(kind, shown, self.problem)
+            requests.append(self.request("strategy", [], messages, kind=kind, generation=self.generation))
         return requests
 
     def tell_texts(self, requests: list[ProposalRequest], texts: list[str]) -> None:

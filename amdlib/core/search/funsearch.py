@@ -8,7 +8,9 @@ cluster (shorter programs preferred), and shows them as versions ``f_v0,
 f_v1, ...`` in ascending score. Every ``reset_every`` samples the weaker half
 of the islands is emptied and reseeded with the best program of a surviving
 island. Counting in samples instead of FunSearch's wall-clock hours keeps runs
-reproducible.
+reproducible. The AMD-LLM paper resets every hour; its samples per hour are not
+reported, so the default period is a quarter of the budget (resets after 25%,
+50% and 75% of the samples), a few resets per run as an hourly period gives.
 
 Deviation, for scale invariance: by default (``score_scale="rank"``) cluster
 scores enter the softmax as dense ranks scaled to [0, 1], because fitness

@@ -6,6 +6,11 @@ instruction; FunSearch-style prompts show the parents as successive versions
 ``f_v0, f_v1, ...`` (ascending score) and ask for the next version. The answer
 format is the same everywhere: a one-sentence idea in braces, then one Python
 code block with one function.
+
+Fitness is shown with one sign throughout, the problem's own: a problem whose
+objective is minimised (facility location's social cost) sets ``fitness_sign =
+-1`` and ``fitness_label`` so that the model sees the cost it is told to lower,
+not the engine's internal "higher is better" score.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Sequence
 
 from amdlib.core.problem import Problem
 from amdlib.core.program import Program
+from amdlib.core.parsing import parse as parse_source
 
 #: What each EoH operator asks for (LLMMech's exploration and modification prompts follow EoH).
 OPERATOR_INSTRUCTIONS: dict[str, str] = {
@@ -61,19 +67,35 @@ def _answer_format(problem: Problem) -> str:
             .replace("{modules}", ", ".join(problem.function.allowed_modules)))
 
 
-def _fitness(program: Program) -> str:
-    if program.valid and math.isfinite(program.score):
-        return f"{program.score:.6g}"
+DEFAULT_FITNESS_LABEL = "Fitness (higher is better)"
+
+
+def fitness_label(problem: Problem | None) -> str:
+    """How the prompt names the fitness (with its direction)."""
+    return str(getattr(problem, "fitness_label", DEFAULT_FITNESS_LABEL))
+
+
+def shown_fitness(problem: Problem | None, score: float | None) -> float | None:
+    """A score in the sign the prompt uses (the problem's ``fitness_sign``, default +1)."""
+    if score is None or not math.isfinite(score):
+        return None
+    return float(getattr(problem, "fitness_sign", 1.0)) * score
+
+
+def _fitness(program: Program, problem: Problem | None = None) -> str:
+    value = shown_fitness(problem, program.score) if program.valid else None
+    if value is not None:
+        return f"{value:.6g}"
     return f"invalid ({program.evaluation.error or 'no score'})"
 
 
-def describe_program(program: Program, label: str) -> str:
+def describe_program(program: Program, label: str, problem: Problem | None = None) -> str:
     """A parent as shown to the model: idea, code, fitness, diagnostics."""
     lines = [f"{label}:"]
     if program.thought:
         lines.append(f"Idea: {program.thought}")
     lines.append(f"```python\n{program.code.strip()}\n```")
-    lines.append(f"Fitness (higher is better): {_fitness(program)}")
+    lines.append(f"{fitness_label(problem)}: {_fitness(program, problem)}")
     if program.evaluation.diagnostics:
         lines.append(f"Diagnostics: {program.evaluation.diagnostics}")
     return "\n".join(lines)
@@ -83,9 +105,9 @@ def eoh_messages(problem: Problem, parents: Sequence[Program], instruction: str)
     """An EoH prompt: task, template, parents (if any), the instruction, the answer format."""
     parts = [problem.task.strip(), f"Template:\n```python\n{problem.function.template.strip()}\n```"]
     if len(parents) == 1:
-        parts.append(describe_program(parents[0], "Current mechanism"))
+        parts.append(describe_program(parents[0], "Current mechanism", problem))
     else:
-        parts.extend(describe_program(p, f"Mechanism {i + 1}") for i, p in enumerate(parents))
+        parts.extend(describe_program(p, f"Mechanism {i + 1}", problem) for i, p in enumerate(parents))
     parts.append(f"Instruction: {instruction.strip()}")
     parts.append(_answer_format(problem))
     return [system_message(problem), {"role": "user", "content": "\n\n".join(parts)}]
@@ -102,7 +124,7 @@ def rename_function(code: str, old: str, new: str) -> str:
 def _signature(template: str, name: str, new: str) -> str:
     """The template's ``def`` line of ``name`` (signature only), renamed to ``new``."""
     try:
-        tree = ast.parse(template)
+        tree = parse_source(template)
     except SyntaxError:
         return f"def {new}(...):"
     for node in tree.body:
@@ -122,7 +144,9 @@ def funsearch_messages(problem: Problem, parents: Sequence[Program]) -> list[dic
     name = problem.function.name
     blocks = []
     for i, parent in enumerate(parents):
-        header = f"# Version {i}, fitness {_fitness(parent)}"
+        label = fitness_label(problem)
+        short = "fitness" if label == DEFAULT_FITNESS_LABEL else label.lower()
+        header = f"# Version {i}, {short} {_fitness(parent, problem)}"
         if parent.evaluation.diagnostics:
             header += f"\n# Diagnostics: {parent.evaluation.diagnostics}"
         blocks.append(f"{header}\n{rename_function(parent.code.strip(), name, f'{name}_v{i}')}")
@@ -142,13 +166,29 @@ def funsearch_messages(problem: Problem, parents: Sequence[Program]) -> list[dic
     return [system_message(problem), {"role": "user", "content": user}]
 
 
-def strategy_messages(kind: str, strategies: Sequence[str]) -> list[dict[str, str]]:
-    """Ask for a new prompt strategy of ``kind`` ("exploration" or "modification"), unlike the others."""
-    listed = "\n".join(f"{i + 1}. {text.strip()}" for i, text in enumerate(strategies))
+def strategy_messages(kind: str, strategies: Sequence[str | tuple[str, float | None]],
+                      problem: Problem | None = None) -> list[dict[str, str]]:
+    """Ask for a new prompt strategy of ``kind`` ("exploration" or "modification"), unlike the others.
+
+    ``strategies`` are the instructions so far, each optionally with its fitness
+    (the mean score of the best 3 mechanisms it produced; None: none valid yet).
+    With ``problem`` the prompt states the task, so the new instruction can be specific.
+    """
+    lines = []
+    for i, item in enumerate(strategies):
+        text, score = (item, None) if isinstance(item, str) else item
+        line = f"{i + 1}. {text.strip()}"
+        if not isinstance(item, str):
+            value = shown_fitness(problem, score)
+            line += (f" [{fitness_label(problem).lower()} of its best mechanisms: {value:.6g}]" if value is not None
+                     else " [no valid mechanism yet]")
+        lines.append(line)
+    listed = "\n".join(lines)
     what = ("how to combine several parent mechanisms into a new one" if kind == "exploration"
             else "how to change one parent mechanism to improve it")
+    task = f"The task the mechanisms solve:\n{problem.task.strip()}\n\n" if problem is not None else ""
     user = (
-        f"An evolutionary search uses {kind} instructions that tell a model {what}. "
+        f"{task}An evolutionary search uses {kind} instructions that tell a model {what}. "
         f"The instructions used so far:\n{listed}\n\n"
         f"Write one new {kind} instruction that is as different from these as possible while "
         "still useful. Reply with the instruction only: one or two sentences, no code."
@@ -158,7 +198,24 @@ def strategy_messages(kind: str, strategies: Sequence[str]) -> list[dict[str, st
 
 
 def clean_strategy_text(text: str, limit: int = 600) -> str:
-    """A model's strategy answer as a one-paragraph instruction (code fences and quotes removed)."""
+    """A model's strategy answer as a one-paragraph instruction (reasoning blocks, code fences
+    and quotes removed)."""
+    from amdlib.core.code_locate import split_reasoning
+
+    text = split_reasoning(text)[0]
     text = re.sub(r"```.*?(```|$)", " ", text, flags=re.S)
     text = " ".join(text.split()).strip().strip('"').strip()
     return text[:limit]
+
+
+def example_prompt(problem: Problem, parents: Sequence[Program], method: str = "eoh") -> str:
+    """One full prompt as a model receives it (system and user message), for notebooks to show.
+
+    ``parents`` are programs of a finished search, e.g. ``result.history[:1]`` (the seed);
+    ``method`` picks FunSearch's versioned prompt or EoH's m1 (modify one parent) prompt.
+    """
+    if method == "funsearch":
+        messages = funsearch_messages(problem, sorted(parents, key=lambda p: p.score))
+    else:
+        messages = eoh_messages(problem, list(parents)[:1], OPERATOR_INSTRUCTIONS["m1"])
+    return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)

@@ -49,3 +49,19 @@ def audit(x1: np.ndarray, p1: np.ndarray, x2: np.ndarray, p2: np.ndarray,
         "min_utility": float(min(u1[live].min(), u2[live].min())),
         "max_allocation": float((x1 + x2)[live].max()),
     }
+
+
+#: Slack of the verdict below (exact sums of grid values; only rounding remains).
+TOL = 1e-9
+
+
+def verdict(checks: dict[str, float], tol: float = TOL) -> dict[str, bool]:
+    """SP, IR and feasibility as computed by :func:`audit` (each bidder, every profile and misreport).
+
+    ``sp``: no bidder gains by any misreport; ``ir``: no truthful utility below 0;
+    ``feasible``: at most one unit allocated per profile and both of the above.
+    """
+    sp = checks["max_regret"] <= tol
+    ir = checks["min_utility"] >= -tol
+    one_item = checks["max_allocation"] <= 1.0 + tol
+    return {"sp": bool(sp), "ir": bool(ir), "feasible": bool(sp and ir and one_item)}

@@ -1,8 +1,9 @@
 """The correlated-revenue problem on the engine's contract.
 
-The proposer writes ``priority(bid, other_bid, p_same, p_above, step)``: a
-bidder's score given its own bid and the other's bid, with the conditional
-law of its value given the other's bid. The higher score wins if it is >= 0.
+The proposer writes ``priority(bid, other_bid, p_same, p_above, step, bidder)``:
+a bidder's score given its own bid and the other's bid, with the conditional
+law of its value given the other's bid, and which bidder it scores (0 or 1, so
+asymmetric rules are allowed). The higher score wins if it is >= 0.
 The parent applies the fixing step (:func:`.mechanism.fix`) and scores the
 fixed mechanism's exact expected revenue over all grid profiles; the revenue
 the fix cost and an exhaustive SP/IR audit go into the metrics.
@@ -19,12 +20,12 @@ from amdlib.problems.correlated.audit import audit
 from amdlib.problems.correlated.distribution import GridLaw, tail
 from amdlib.problems.correlated.mechanism import FixReport, Thresholds, fix_scores
 
-TEMPLATE = '''def priority(bid, other_bid, p_same, p_above, step):
+TEMPLATE = '''def priority(bid, other_bid, p_same, p_above, step, bidder):
     """Score of a bidder who bids ``bid`` while the other bidder bids ``other_bid``.
 
     Two bidders compete for one item; values lie on the grid {0, step, 2 step, ..., 1}
-    and are correlated. The function is called for both bidders (it does not know
-    which one it scores).
+    and are correlated. The function is called once for each bidder; ``bidder`` says
+    which one, so the two may be treated differently.
 
     Args:
         bid: numpy array of this bidder's bids (grid values in [0, 1]).
@@ -32,6 +33,7 @@ TEMPLATE = '''def priority(bid, other_bid, p_same, p_above, step):
         p_same: numpy array, P(this bidder's value == bid | other's value == other_bid).
         p_above: numpy array, P(this bidder's value > bid | other's value == other_bid).
         step: float, the grid spacing.
+        bidder: int, 0 when scoring bidder 1 and 1 when scoring bidder 2.
 
     Returns:
         numpy array of the same shape: the bidder's score. The higher score wins if it
@@ -44,7 +46,8 @@ TASK = (
     "bidders whose values are correlated: with some probability both values are equal, "
     "otherwise they are independent and uniform on a grid of [0, 1]. Your function scores a "
     "bidder from its own bid, the other's bid and the conditional probabilities of its value "
-    "given the other's bid; the higher non-negative score wins. A fixing step then makes each "
+    "given the other's bid, and which bidder it scores (0 or 1: the two bidders may be treated "
+    "differently); the higher non-negative score wins. A fixing step then makes each "
     "bidder's winning set monotone in its own bid (it keeps only the wins above the highest "
     "losing bid, given the other's bid) and charges the winner its threshold bid, so the "
     "auction is strategy-proof and individually rational. Wins removed by the fix cost revenue. "
@@ -58,9 +61,14 @@ GRAMMAR = Grammar(
     expressions=(
         "bid", "other_bid", "bid - other_bid", "2 * bid - 1", "bid - step * p_above / p_same", "p_same",
         "np.minimum(bid, other_bid)", "(np.minimum(bid, other_bid) < 0.2)", "bid - 0.3",
+        # asymmetric pieces (``bidder`` is 0 or 1): a reserve that only bidder 2 faces, alone and on
+        # top of "the higher bid wins" (the step out of the best symmetric rules)
+        "bidder * (bid < 0.5)", "bid - other_bid - bidder * (bid < 0.5)", "(bid < 0.5) * (other_bid < 0.2)",
     ),
     constants=(0.0, 0.2, 0.3, 0.5, 1.0, 2.0),
-    statements=("low = np.minimum(bid, other_bid) < 0.2",),
+    # no "low = ..." statement: it made the best symmetric rule (about 99% of the optimum) a trap
+    # that most searches never left; the expressions above still reach it
+    statements=(),
 )
 
 #: Scores are rounded to this many decimals before comparison, so that float noise
@@ -80,11 +88,9 @@ def make_payload(law: GridLaw) -> Payload:
     }
 
 
-def score_tables(outputs: Outputs, grid_size: int) -> tuple[np.ndarray, np.ndarray] | str:
-    """The two bidders' score tables ``(s1, s2)`` indexed [a, b], or why the outputs are unusable."""
-    if "score" not in outputs:
-        return "output: missing 'score'"
-    s = np.asarray(outputs["score"], dtype=float)
+def _table(outputs: Outputs, key: str, grid_size: int) -> np.ndarray | str:
+    """One bidder's scores on the payload's flat view as a (G, G) table (its own bid on axis 0)."""
+    s = np.asarray(outputs[key], dtype=float)
     n = grid_size * grid_size
     try:
         s = np.broadcast_to(s, (n,))
@@ -93,8 +99,27 @@ def score_tables(outputs: Outputs, grid_size: int) -> tuple[np.ndarray, np.ndarr
     if not np.all(np.isfinite(s)):
         bad = int(np.sum(~np.isfinite(s)))
         return f"output: {bad} non-finite scores (e.g. a division by zero)"
-    s1 = np.round(s.reshape(grid_size, grid_size), SCORE_DECIMALS)
-    return s1, s1.T  # bidder 2 at (a, b) is bidder 1's view of (b, a)
+    return np.round(s.reshape(grid_size, grid_size), SCORE_DECIMALS)
+
+
+def score_tables(outputs: Outputs, grid_size: int) -> tuple[np.ndarray, np.ndarray] | str:
+    """The two bidders' score tables ``(s1, s2)`` indexed [a, b], or why the outputs are unusable.
+
+    ``score`` is bidder 1's score on the flat view (own bid a, other's b); ``score_2``
+    bidder 2's on the same view, i.e. at profile (b, a), hence the transpose. Outputs
+    without ``score_2`` (older harness results) score both bidders alike.
+    """
+    if "score" not in outputs:
+        return "output: missing 'score'"
+    s1 = _table(outputs, "score", grid_size)
+    if isinstance(s1, str):
+        return s1
+    if "score_2" not in outputs:
+        return s1, s1.T
+    own2 = _table(outputs, "score_2", grid_size)
+    if isinstance(own2, str):
+        return own2.replace("output:", "output (bidder 2):", 1)
+    return s1, own2.T  # bidder 2 at (a, b) is the view (own b, other a)
 
 
 def describe_thresholds(mech: Thresholds, values: np.ndarray, samples: int = 5) -> str:
@@ -119,6 +144,10 @@ class CorrelatedRevenueProblem(Problem):
 
     def __init__(self, grid_size: int = 21, rho: float = 0.5) -> None:
         self.law = GridLaw(int(grid_size), float(rho))
+        g = int(grid_size)
+        self.task = (f"{TASK} Setting: values on the grid {{0, 1/{g - 1}, ..., 1}} ({g} levels); with probability "
+                     f"rho = {float(rho):g} both values are equal (uniform on the grid), otherwise they are "
+                     "independent and uniform on the grid.")
 
     @cached_property
     def optimum(self) -> float:
@@ -164,8 +193,11 @@ class CorrelatedRevenueProblem(Problem):
         if isinstance(report, str):
             return Evaluation.failed(report)
         m = self.metrics(report)
+        # The papers' models never saw the optimum: quote it only when the run asks for it.
+        optimum = (f" ({100 * m['optimum_ratio']:.1f}% of the optimum {self.optimum:.5f})"
+                   if getattr(self, "reveal_optimum", False) else "")
         diagnostics = (
-            f"revenue {m['revenue']:.5f} ({100 * m['optimum_ratio']:.1f}% of the optimum {self.optimum:.5f}); "
+            f"revenue {m['revenue']:.5f}{optimum}; "
             f"the fix changed the winner on {100 * m['changed_mass']:.1f}% of the probability mass "
             f"(revenue before the fix {m['raw_revenue']:.5f}); "
             + describe_thresholds(report.mechanism, self.law.values)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from amdlib.problems.correlated.audit import audit
+from amdlib.problems.correlated.audit import audit, verdict
 from amdlib.problems.correlated.distribution import GridLaw
 
 
@@ -97,7 +97,7 @@ class RegretNetResult:
 
     def summary(self) -> dict[str, Any]:
         """JSON-able figures (no weights)."""
-        return {"revenue": self.revenue, **self.audit, "config": asdict(self.config), "feasible": False,
+        return {"revenue": self.revenue, **self.audit, "config": asdict(self.config), **verdict(self.audit),
                 "note": "randomised mechanism; SP only up to its regret"}
 
 

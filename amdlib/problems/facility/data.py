@@ -36,7 +36,7 @@ TABLE_S5: dict[int, tuple[tuple[int, ...], ...]] = {
         (5, 5, 5, 4, 4, 3, 2, 2, 2, 1),
     ),
 }
-_SPLIT_STREAM = {"train": 1, "test": 2, "audit": 3}
+_SPLIT_STREAM = {"train": 1, "test": 2, "audit": 3, "fresh": 4}
 
 
 def sample_peaks(distribution: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

@@ -92,3 +92,14 @@ def harness(fn: Callable, payload: dict[str, np.ndarray]) -> dict[str, np.ndarra
     rows = min(CONSISTENCY_ROWS, peaks.shape[0])
     single = [_call(fn, peaks[r : r + 1], weights, k).reshape(-1) for r in range(rows)]
     return {"loc": loc, "loc_dev": loc_dev, "loc_single": np.asarray(single, dtype=float)}
+
+
+def locations(fn: Callable, payload: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Locations on the truthful profiles only (``loc``, (B, K)): large fresh samples for paired
+    cost comparisons, where regret is not measured (the dense audit does that)."""
+    peaks = np.asarray(payload["peaks"], dtype=float)
+    weights = np.asarray(payload["weights"], dtype=float)
+    k = int(np.asarray(payload["K"]).reshape(-1)[0])
+    if int(np.asarray(payload.get("per_profile", np.zeros(1))).reshape(-1)[0]):
+        fn = per_profile(fn)
+    return {"loc": _call(fn, peaks, weights, k)}

@@ -49,9 +49,10 @@ def _source(doc: dict[str, str], body: str) -> str:
 
 
 SEEDS = {"vectorized": "return np.full((peaks.shape[0], K), 0.5)", "per_profile": "return np.full(K, 0.5)"}
-#: ``seed_rule`` choices: the trivial constant rule, or the best percentile rule fitted on the
-#: training profiles (a known SP baseline), written as quantile levels so it accepts any n.
-SEED_RULES = ("percentile", "constant")
+#: ``seed_rule`` choices: the best fitted member of the SP families (amdlib.problems.facility.families),
+#: the best percentile rule fitted on the training profiles (a known SP baseline, written as
+#: quantile levels so it accepts any n), or the trivial constant rule.
+SEED_RULES = ("families", "percentile", "constant")
 
 
 def percentile_levels(choice: tuple, n: int) -> list[float]:
@@ -111,6 +112,9 @@ class FacilityProblem(Problem):
 
     name = "facility_location"
     harness = "amdlib.problems.facility.harness:harness"
+    # Prompts show the paper's fitness (eq. 2, lower is better), not the engine's score (its negative).
+    fitness_sign = -1.0
+    fitness_label = "Fitness (lower is better)"
 
     def __init__(
         self,
@@ -132,7 +136,7 @@ class FacilityProblem(Problem):
         if convention not in SEEDS:
             raise UserError(f"unknown convention '{convention}'; choose vectorized or per_profile")
         if seed_rule not in SEED_RULES:
-            raise UserError(f"unknown seed_rule '{seed_rule}'; choose percentile or constant")
+            raise UserError(f"unknown seed_rule '{seed_rule}'; choose families, percentile or constant")
         self.seed_rule = seed_rule
         self.n, self.k, self.distribution = int(n_agents), int(n_facilities), distribution
         self.weights_spec = weights
@@ -173,13 +177,26 @@ class FacilityProblem(Problem):
         return self._percentile_fit.train_cost
 
     @cached_property
+    def family_fits(self) -> dict[str, Any]:
+        """The best member of every SP family on the training profiles (coordinate descent)."""
+        from amdlib.problems.facility.anchored import fit_members
+
+        return fit_members(self.profiles("search").peaks, self.weights, self.k)
+
+    @cached_property
     def seed_program(self) -> str:  # type: ignore[override]
-        """The search's first program: with ``seed_rule="percentile"`` the best percentile rule
-        (fitted on the training profiles only, as quantile levels), else facilities at 0.5."""
+        """The search's first program: with ``seed_rule="families"`` the best fitted member of the
+        SP families (training profiles only), with ``"percentile"`` the best percentile rule
+        (as quantile levels), else facilities at 0.5."""
         single = self.convention == "per_profile"
         doc = SINGLE_DOC if single else VECTOR_DOC
         if self.seed_rule == "constant":
             return _source(doc, SEEDS[self.convention])
+        if self.seed_rule == "families":
+            from amdlib.problems.facility.anchored import member_body
+
+            best = min(self.family_fits.values(), key=lambda m: m.train_cost)
+            return _source(doc, member_body(best.spec))
         return _source(doc, percentile_body(percentile_levels(self._percentile_fit.choice, self.n), single))
 
     def score(self, outputs: Outputs, split: str) -> Evaluation:

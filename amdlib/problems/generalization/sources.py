@@ -108,7 +108,8 @@ def learn_here(params: Mapping[str, Any], progress: bool = False) -> tuple[list[
         for weights in params["weightings"]:
             problem = FacilityProblem(n_agents=params["learn_n"], n_facilities=k, distribution="uniform", weights=weights,
                                       epsilon=0.0, n_train=params["n_train"], n_test=params["n_test"],
-                                      n_misreports=params["n_misreports"], seed=params["seed"])
+                                      n_misreports=params["n_misreports"], seed=params["seed"],
+                                      seed_rule=params.get("seed_rule", "percentile"))
             result = run_search(problem, config, progress=progress)
             label = f"K={k} {_weight_label(weights)} (learned here)"
             searches[label] = result

@@ -34,9 +34,12 @@ TEMPLATE = '''def rebate(others: np.ndarray, n: int, m: int) -> np.ndarray:
     return np.zeros(others.shape[0])
 '''
 
+#: The search starts from the Bailey-Cavallo rule (the classic manual rule, a single order
+#: statistic): one grammar replacement away from the other order statistics, such as
+#: ``others[:, m - 1]``, which the fix scales into stronger rules than BC.
 SEED_PROGRAM = '''def rebate(others: np.ndarray, n: int, m: int) -> np.ndarray:
-    """Rebate paid to one bidder from the other bidders' sorted bids."""
-    return np.zeros(others.shape[0])
+    """Rebate paid to one bidder from the other bidders' sorted bids (seed: Bailey-Cavallo)."""
+    return m / n * others[:, m]
 '''
 
 TASK = (

@@ -64,6 +64,9 @@ class VirtualValuationProblem(Problem):
         expressions=(
             "bid", "cdf", "pdf", "1 - cdf", "(1 - cdf) / pdf", "cdf / pdf", "bid * pdf",
             "bid ** 2", "np.sqrt(bid)", "np.log(pdf)", "np.exp(-bid)", "np.maximum(bid, 0.5)",
+            # a floor on the virtual value above a threshold bid: with the fix (running minimum
+            # from the right) this irons a non-monotone virtual value into a flat stretch
+            "np.maximum(bid - (1 - cdf) / pdf, 0.2 - 10.0 * (bid < 0.35))",
         ),
         constants=(0.0, 0.25, 0.5, 1.0, 2.0),
     )
@@ -82,6 +85,8 @@ class VirtualValuationProblem(Problem):
     ) -> None:
         self.dist = parse_distribution(distribution)
         self.n_bidders = n_bidders
+        self.task = (f"{TASK} Setting: {n_bidders} bidders, values i.i.d. {distribution} on [0, 1]; "
+                     f"revenue is estimated on {n_samples} sampled value profiles.")
         self.n_samples = n_samples
         self.holdout_samples = holdout_samples
         self.seed = seed

@@ -139,15 +139,43 @@ def test_replay_stops_where_the_recording_ran_out_of_budget(tmp_path) -> None:
         (False, 0), (False, 1), (False, 2), (True, 3), (True, 5), (False, 4)]
     assert lines[3]["messages"] == [] and lines[3]["response"] == ""
 
+    assert lines[3]["params"]["refused"] == request_key("stub-model", MESSAGES, sampling_params(0.8, 256, 103), 3)
+
     replay = ReplayProposer(path)
-    assert replay.budget_from == 3
+    assert replay.budget_from is None  # marks name the refused requests, not an index
     assert [replay.propose(req(i), seed=100 + i).text for i in range(3)] == [texts[i] for i in range(3)]
     assert replay.propose(req(4), seed=104).text == texts[4]  # recorded: served
-    for i in (3, 5, 9):
+    for i in (3, 5):
+        assert replay.admit(req(i), seed=100 + i) is False
         with pytest.raises(BudgetExhausted):
             replay.propose(req(i), seed=100 + i)
-    with pytest.raises(CassetteMiss):  # below the refused index a miss is still a miss
-        replay.propose(req(1), seed=7)
+    assert replay.admit(req(4), seed=104) is True
+    for i, seed in ((1, 7), (9, 109)):  # never refused while recording: a miss is a miss
+        with pytest.raises(CassetteMiss):
+            replay.propose(req(i), seed=seed)
+
+
+def test_replay_of_an_old_index_marked_cassette_stops_at_the_first_refused_index(tmp_path) -> None:
+    path = tmp_path / "old.jsonl"
+    record(path, n=2)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"key": "budget-exhausted", "index": 2, "model": "stub-model", "messages": [],
+                             "params": {}, "response": "", "usage": {}}) + "\n")
+    replay = ReplayProposer(path)
+    assert replay.budget_from == 2
+    with pytest.raises(BudgetExhausted):
+        replay.propose(req(7), seed=107)
+
+
+def test_recording_resumes_from_what_the_cassette_already_holds(tmp_path) -> None:
+    path = tmp_path / "resume.jsonl"
+    first = record(path, n=3)
+    inner = StubLLM()
+    rec = RecordingProposer(inner, path)
+    again = [rec.propose(req(i), seed=100 + i).text for i in range(5)]
+    rec.close()
+    assert again[:3] == first and inner.calls == 2  # only requests 3 and 4 were asked
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 5
 
 
 def test_bad_cassettes_are_one_line_user_errors(tmp_path) -> None:

@@ -1,12 +1,24 @@
 """Adversarial corpus: hostile candidates and the reason each must be contained with.
 
-Every program defines ``f(x)`` and is run twice (``test_hostile.py``): with the
-AST policy (production) and without it (``ast_policy=False``), so that the
-run-time layers (restricted builtins, guarded import, audit hook, OS limits)
-are exercised on their own. ``policy``/``runtime`` are regexes the reason must
-match in each mode (``OK``: the run must succeed harmlessly; ``None``: the
-mode is skipped). ``{WATCH}`` is a world-writable directory and ``{PORT}`` a
-listening TCP port on 127.0.0.1; neither may be touched.
+Every program defines ``f(x)`` and is run three times (``test_hostile.py``):
+with the AST policy (production), without it (``ast_policy=False``: the
+Python and kernel layers), and with neither the policy nor the Python layer
+(``python_layer=False``: restricted builtins and audit hook off, so the
+kernel layers - seccomp, Landlock, namespaces, rlimits, a fresh process per
+candidate - contain it alone). ``policy``/``runtime``/``kernel`` are regexes
+the reason must match in each mode (``OK``: the run must succeed harmlessly;
+``CONTAINED``: either outcome, only the absence of side effects counts;
+``None``: the mode is skipped). In every mode nothing may be written,
+connected, killed or leaked, and three normal candidates afterwards must
+score exactly as on a fresh sandbox.
+
+Placeholders: ``{WATCH}`` a world-writable directory, ``{SHM}`` a path in
+/dev/shm and ``{HOME}`` one in the home directory that must not appear,
+``{PORT}``/``{UDP}`` TCP and UDP listeners on 127.0.0.1, ``{PID}`` a bystander
+process whose environment holds a secret (it must survive), ``{PARENT}`` the
+test process itself. The classes that target the kernel layers (attribute
+chains to the real builtins, hook disarm, forged frames, cross-candidate
+poisoning, /proc/<pid>/environ, pidfd kill) are in ``hostile_kernel``.
 """
 
 from __future__ import annotations
@@ -14,9 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OK = "OK"
+CONTAINED = "CONTAINED"
 POLICY = r"^policy: "
 TIMEOUT = r"^timeout: "
 DENIED = r"PermissionError: sandbox: '"
+EPERM = r"Operation not permitted"
 VECTORISED = "amdlib.core.sandbox.harnesses:vectorised"
 PASSTHROUGH = "tests.core.sandbox.harnesses:passthrough"
 
@@ -38,6 +52,7 @@ class Hostile:
     harness: str = VECTORISED
     modules: tuple[str, ...] = ()
     timeout: float = 10.0
+    kernel: str | None = CONTAINED
 
 
 def _f(body: str, prelude: str = "import numpy as np\n") -> str:
@@ -47,10 +62,12 @@ def _f(body: str, prelude: str = "import numpy as np\n") -> str:
 
 CORPUS: list[Hostile] = [
     # --- hangs: the wall-clock timeout kills the process group ---
-    Hostile("infinite_loop", _f("while True:\n    pass"), TIMEOUT, TIMEOUT, timeout=1.0),
-    Hostile("busy_numpy", _f("while True:\n    np.dot(x, x)"), TIMEOUT, TIMEOUT, timeout=1.0),
-    Hostile("sleep", _f("time.sleep(100)", "import time\n"), TIMEOUT, TIMEOUT, modules=("time",), timeout=1.0),
-    Hostile("infinite_iterator", _f("return sum(1 for _ in iter(int, 1))"), TIMEOUT, TIMEOUT, timeout=1.0),
+    Hostile("infinite_loop", _f("while True:\n    pass"), TIMEOUT, TIMEOUT, timeout=1.0, kernel=TIMEOUT),
+    Hostile("busy_numpy", _f("while True:\n    np.dot(x, x)"), TIMEOUT, TIMEOUT, timeout=1.0, kernel=TIMEOUT),
+    Hostile("sleep", _f("time.sleep(100)", "import time\n"), TIMEOUT, TIMEOUT, modules=("time",), timeout=1.0,
+            kernel=TIMEOUT),
+    Hostile("infinite_iterator", _f("return sum(1 for _ in iter(int, 1))"), TIMEOUT, TIMEOUT, timeout=1.0,
+            kernel=TIMEOUT),
     # --- memory ---
     Hostile("list_bomb", _f("return [0] * 10**10"), "memory limit", "memory limit"),
     Hostile("numpy_bomb", _f("return np.ones((10**6, 10**6))"), "memory limit", "memory limit"),
@@ -90,7 +107,8 @@ CORPUS: list[Hostile] = [
     Hostile("np_savetxt", _f("np.savetxt('{WATCH}/save.txt', x)\nreturn x"), POLICY, DENIED + "open"),
     # numpy turns the refused open into a SystemError: still no file.
     Hostile("tofile", _f("x.copy().tofile('{WATCH}/tofile.bin')\nreturn x"), POLICY, DENIED + "open|SystemError"),
-    Hostile("read_passwd", _f("return x * len(np.loadtxt('/etc/passwd', dtype=str, delimiter=':'))"), POLICY, DENIED),
+    Hostile("read_passwd", _f("return x * len(np.loadtxt('/etc/passwd', dtype=str, delimiter=':'))"), POLICY,
+            DENIED + "|" + EPERM),
     Hostile("fromfile_passwd", _f("return x * np.fromfile('/etc/passwd', dtype=np.uint8).size"), POLICY,
             DENIED + "open|SystemError"),
     Hostile("listdir_escape", ESCAPE + _f("return x * len(osg()['listdir']('/'))", ""), POLICY, DENIED + "os.listdir"),
@@ -111,7 +129,7 @@ CORPUS: list[Hostile] = [
             "ImportError: import of 'sys'"),
     Hostile("numpy_builtins", _f("np.__dict__['__builtins__']['open']('{WATCH}/nb', 'w')\nreturn x"), POLICY, DENIED + "open"),
     Hostile("np_lib_datasource", _f("return x * len(np.lib.npyio.DataSource().open('/etc/passwd').read())"), POLICY,
-            DENIED + "|AttributeError"),
+            DENIED + "|AttributeError|" + EPERM),
     Hostile("as_strided", _f("return np.lib.stride_tricks.as_strided(x, shape=(8,), strides=(0,))"), POLICY, OK),
     Hostile("generator_frame", _f("g = (i for i in [1])\nreturn g.gi_frame.f_back.f_globals"), POLICY,
             DENIED + "object.__getattr__"),
@@ -122,7 +140,7 @@ CORPUS: list[Hostile] = [
             POLICY, DENIED + "resource.setrlimit"),
     # --- noisy or failing candidates ---
     Hostile("print_100mb", _f("print('x' * 10**8)\nreturn x"), OK, OK),
-    Hostile("stdout_write_escape", ESCAPE + _f("osg()['write'](1, b'x' * 10**7)\nreturn x", ""), POLICY, OK),
+    Hostile("stdout_write_escape", ESCAPE + _f("osg()['write'](1, b'x' * 10**7)\nreturn x", ""), POLICY, EPERM),
     Hostile("raise", _f("raise RuntimeError('boom')"), "RuntimeError: boom", "RuntimeError: boom"),
     Hostile("huge_message", _f("raise ValueError('m' * 10**7)"), r"ValueError: m+\.\.\.$", r"ValueError: m+\.\.\.$"),
     Hostile("system_exit", _f("raise SystemExit(3)"), "NameError: name 'SystemExit'", "NameError: name 'SystemExit'"),
@@ -155,3 +173,15 @@ CORPUS: list[Hostile] = [
     Hostile("no_entry", "def g(x):\n    return x\n", "no top-level function", "not a function"),
     Hostile("class_def", "class A:\n    pass\n\ndef f(x):\n    return x\n", POLICY, "NameError: __build_class__"),
 ]
+
+#: Texts that make code extraction (in the parent) recurse, explode or take minutes; the
+#: evaluator must fail each quickly with an ``extract:`` reason (``tests/core/test_evaluator.py``).
+EXTRACTION_BOMBS: dict[str, str] = {
+    "plus_chain": "def fit(x):\n    return x " + "+ x " * 700 + "\n",
+    "long_plus_chain": "def fit(x):\n    return x " + "+ x " * 5000 + "\n",
+    "open_braces": "def fit(x):\n    return " + "{\n" * 16000,
+    "unterminated_list": "def fit(x):\n    return [" + "".join(f"{i},\n" for i in range(5000)),
+    "many_unterminated_defs": "def fit(x):\n    return [\n" * 1500,
+    "imports_then_unclosed": "import numpy\n" * 3000 + "def fit(x):\n    return [",
+    "oversized": "def fit(x):\n    return x\n" + "#" * 200_000,
+}

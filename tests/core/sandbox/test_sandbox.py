@@ -1,4 +1,4 @@
-"""The Sandbox on well-behaved candidates: outputs, warm reuse, payload caching, map, threads."""
+"""The Sandbox on well-behaved candidates: outputs, warm reuse, payload caching, map, threads, layers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-from amdlib.core.sandbox import Job, Sandbox, SandboxResult
+from amdlib.core.sandbox import Job, Sandbox, SandboxResult, SandboxUnsafe, landlock
+from amdlib.core.sandbox.pool import UNSAFE_ENV
 from tests.core.sandbox.conftest import NORMAL, VECTORISED, X
 
 ELEMENTWISE = "amdlib.core.sandbox.harnesses:elementwise"
@@ -113,12 +114,39 @@ def test_caller_mistakes_raise(sandbox: Sandbox) -> None:
         sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8", timeout_s=0)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop and network namespace need root")
-def test_workers_are_isolated_and_unprivileged(sandbox: Sandbox) -> None:
-    sandbox.run(NORMAL, "f", VECTORISED, {"x": X}, "x8")
-    infos = [w.info for w in sandbox._slots if w is not None and w.ready]
-    assert infos and all(i["network_isolated"] and i["unprivileged"] for i in infos)
+def test_layers_say_what_holds(sandbox: Sandbox) -> None:
+    layers = sandbox.layers()
+    assert layers["seccomp"] == "on" and layers["rlimits"] == "on"
+    assert layers["fresh_process_per_candidate"] == "on" and layers["empty_environment"] == "on"
+    if landlock.abi():
+        assert layers["landlock"] == f"on (ABI {landlock.abi()})"
+    if os.geteuid() == 0:
+        assert layers["privilege_drop"] == "on (nobody)" and layers["network_namespace"] == "on"
+    else:
+        assert layers["privilege_drop"] == "not needed (not root)"
+    assert all(v.startswith(("on", "off: ", "not needed")) for v in layers.values())
     assert oct(os.stat(sandbox.workdir).st_mode & 0o777) == "0o555"
+
+
+def test_candidates_run_in_fresh_processes(sandbox: Sandbox) -> None:
+    code = "import numpy as np\n\ndef f(x):\n    return x * 0 + np.random.random()\n"
+    # The zygotes persist, each candidate gets its own process: the same value every time.
+    before = sandbox.worker_pids()
+    values = {float(r.outputs["y"][0]) for r in sandbox.map([Job(code, "f", VECTORISED, {"x": X}, "x8")] * 4)}
+    assert len(values) == 1 and sandbox.worker_pids() == before
+
+
+def test_no_kernel_layer_refuses_unless_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(UNSAFE_ENV, raising=False)
+    with Sandbox(workers=1, memory_mb=512, kernel_layers=()) as sb:
+        with pytest.raises(SandboxUnsafe, match="--unsafe-sandbox"):
+            sb.run(NORMAL, "f", VECTORISED, {"x": X}, "x8")
+    with Sandbox(workers=1, memory_mb=512, kernel_layers=(), unsafe=True) as sb:
+        assert sb.run(NORMAL, "f", VECTORISED, {"x": X}, "x8").ok
+        assert sb.layers()["seccomp"] == "off: not requested" and sb.layers()["landlock"] == "off: not requested"
+    monkeypatch.setenv(UNSAFE_ENV, "1")
+    with Sandbox(workers=1, memory_mb=512, kernel_layers=()) as sb:
+        assert sb.run(NORMAL, "f", VECTORISED, {"x": X}, "x8").ok
 
 
 def test_workers_are_recycled_and_closed() -> None:

@@ -58,3 +58,22 @@ def test_strategy_prompt_and_answer_cleaning():
     assert prompts.clean_strategy_text('"Flip  the\nsign of one term."') == "Flip the sign of one term."
     assert prompts.clean_strategy_text("```python\nx = 1\n```") == ""
     assert len(prompts.clean_strategy_text("a" * 1000)) == 600
+
+
+def test_example_prompt_and_one_fitness_sign_for_minimised_problems():
+    from amdlib.problems.facility.problem import FacilityProblem
+
+    toy = ToyProblem()
+    parent = program(0, -0.25, "def fit(x):\n    return x\n", thought="Identity.")
+    text = prompts.example_prompt(toy, [parent], "eoh")
+    assert text.startswith("[system]\n") and "[user]\n" in text and toy.task in text
+    assert "Fitness (higher is better): -0.25" in text
+    assert "fit_v0" in prompts.example_prompt(toy, [parent], "funsearch")
+    facility = FacilityProblem(n_train=20, n_test=20)
+    shown = prompts.describe_program(program(0, -0.0797, "def mechanism(p):\n    return p\n"), "P", facility)
+    assert "Fitness (lower is better): 0.0797" in shown and "higher" not in shown
+    assert "lower is better" in facility.task  # the task and the parents use the same sign
+    listed = prompts.strategy_messages("modification", [("Tune it.", -0.05), ("Prune it.", None)], facility)[1]
+    assert facility.task.strip() in listed["content"]
+    assert "Tune it. [fitness (lower is better) of its best mechanisms: 0.05]" in listed["content"]
+    assert "Prune it. [no valid mechanism yet]" in listed["content"]

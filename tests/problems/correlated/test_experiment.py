@@ -21,8 +21,13 @@ def test_params_are_validated_by_their_declared_ranges():
 def test_baselines_hook_gives_the_ground_truths():
     b = exp.baselines({**defaults(exp.EXPERIMENT), "rho": 0.5})
     assert b["optimum"]["revenue"] == pytest.approx(0.455159, abs=1e-5)
-    assert b["greedy_bound"]["feasible"] is False
-    assert {"myerson_marginals", "spa_reserve", "greedy_bound", "optimum", "setting"} <= set(b)
+    # flags are the audit's: the greedy ironed rule is a mechanism (SP, IR, one item), the bound is not one
+    g = b["greedy_ironed"]
+    assert g["revenue"] == pytest.approx(0.448810, abs=1e-6)
+    assert (g["sp"], g["ir"], g["feasible"], g["monotone_before_fix"]) == (True, True, True, True)
+    assert g["audit"]["max_regret"] == 0.0 and g["fix_changed_mass"] == 0.0
+    assert "feasible" not in b["greedy_bound"] and b["greedy_bound"]["mechanism"] is False
+    assert {"myerson_marginals", "spa_reserve", "greedy_ironed", "greedy_bound", "optimum", "setting"} <= set(b)
 
 
 def test_paper_rows_show_the_reported_figure_beside_ours():
@@ -42,6 +47,17 @@ def test_show_code_drops_the_docstring():
     assert exp.show_code(code) == "def priority(bid):\n    return bid"
 
 
+def test_restarts_report_the_best_search_of_independent_seeds():
+    params = {**defaults(exp.EXPERIMENT), "grid_size": 11, "max_evaluations": 8, "pop_size": 4, "islands": 2,
+              "workers": 1}
+    prob = exp.problem(params)
+    alone = [exp.search(prob, {**params, "seed": 7919 * r}, progress=False, restarts=1).best.score for r in range(3)]
+    best = exp.search(prob, {**params, "restarts": 3}, progress=False)
+    assert [r["seed"] for r in best.stats["restarts"]] == [0, 7919, 15838]
+    assert [r["score"] for r in best.stats["restarts"]] == pytest.approx(alone)
+    assert best.best.score == pytest.approx(max(alone))
+
+
 def test_small_search_and_distillation_end_to_end(tmp_path):
     params = {**defaults(exp.EXPERIMENT), "grid_size": 11, "max_evaluations": 16, "pop_size": 4, "islands": 2,
               "workers": 1, "regretnet_steps": 20, "regretnet_hidden": 8, "nna_evaluations": 8}
@@ -52,6 +68,7 @@ def test_small_search_and_distillation_end_to_end(tmp_path):
     learned = exp.mechanism_summary(prob, fixed)
     assert learned["revenue"] == pytest.approx(result.best.score)
     assert learned["audit"]["max_regret"] == 0.0 and learned["audit"]["min_utility"] >= 0.0
+    assert learned["feasible"] and learned["sp"] and learned["ir"]
     net = exp.train_network(params, tmp_path)
     assert (tmp_path / "regretnet_rho0.5.pt").is_file()
     nna = exp.distill(params, net, progress=False)

@@ -67,3 +67,22 @@ def test_payload_deterministic():
     a = RedistributionProblem(5, 2, n_search=200, seed=3).payload("search")
     b = RedistributionProblem(5, 2, n_search=200, seed=3).payload("search")
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_seed_program_is_bailey_cavallo(problem):
+    ns: dict = {"np": np}
+    exec(problem.seed_program, ns)
+    ev = score(problem, ns["rebate"])
+    assert ev.valid and ev.score == pytest.approx(problem._bc_fraction(problem.profiles("search")), abs=1e-12)
+
+
+def test_offline_search_reaches_the_order_statistic_rule():
+    """From the BC seed, the grammar's order statistics lead to others[:, m - 1] (0.844 at 5x2, BC 0.80)."""
+    from amdlib.core.engine import SearchConfig, run_search
+
+    prob = RedistributionProblem(5, 2, n_search=1000, n_holdout=2000, n_lines=50)
+    target = score(prob, lambda o, n, m: o[:, m - 1]).score
+    bc = prob._bc_fraction(prob.profiles("search"))
+    assert target > bc + 0.04
+    result = run_search(prob, SearchConfig(max_evaluations=100, seed=0, workers=2, holdout=False))
+    assert result.best.valid and result.best.score >= target - 1e-9
