@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from amdlib.core.sandbox.workdir import pid_alive  # noqa: F401 (one definition, used here and re-exported)
 from amdlib.pipeline.jsonio import read_json, write_text_atomic
 from amdlib.pipeline.schema import Experiment
 
@@ -74,17 +75,6 @@ def is_complete(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return info.get("status") == "ok" and (path / "results.json").is_file()
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (working dirs and sockets are named by pid)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_stale(root: Path, experiment_name: str, rid: str = "*") -> list[Path]:

@@ -20,7 +20,8 @@ def make() -> str:
     return path
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (folders here and in outputs/ are named by pid)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -47,7 +48,7 @@ def clean_stale(root: str | None = None) -> list[str]:
                 continue
         except OSError:
             continue
-        if int(owner) == os.getpid() or _alive(int(owner)):
+        if int(owner) == os.getpid() or pid_alive(int(owner)):
             continue
         try:
             os.chmod(entry.path, 0o755)  # it was left read-only
