@@ -15,23 +15,26 @@ INSTALLED := $(VENV)/.installed-$(HASH)
 INSTALLED_TEST := $(VENV)/.installed-test-$(HASH)
 PIP_INSTALL = $(BIN)/python -m pip install --find-links "$$wheels" --only-binary llama-cpp-python -c requirements.lock
 
-.PHONY: reproduce test install report clean-outputs lock
+.PHONY: reproduce test install report check-report clean-outputs lock
 
 install: $(INSTALLED)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): | $(BIN)/python
+# $(call install_into_venv,<pip target>,<stamps>): install, drop stamps of older installs, stamp.
+define install_into_venv
 	@echo "installing amdlib into $(VENV) (the first llama-cpp-python build takes ~10 min on 2 cores)"
-	wheels=$$(scripts/llama-wheel.sh $(BIN)/python) && $(PIP_INSTALL) -e .
+	wheels=$$(scripts/llama-wheel.sh $(BIN)/python) && $(PIP_INSTALL) -e '$(1)'
 	find $(VENV) -maxdepth 1 -name '.installed-*' ! -name '*-$(HASH)' -delete
-	touch $@
+	touch $(2)
+endef
+
+$(INSTALLED): | $(BIN)/python
+	$(call install_into_venv,.,$@)
 
 $(INSTALLED_TEST): | $(BIN)/python
-	wheels=$$(scripts/llama-wheel.sh $(BIN)/python) && $(PIP_INSTALL) -e '.[test]'
-	find $(VENV) -maxdepth 1 -name '.installed-*' ! -name '*-$(HASH)' -delete
-	touch $@ $(INSTALLED)
+	$(call install_into_venv,.[test],$@ $(INSTALLED))
 
 # Re-resolve every dependency from pyproject.toml in a scratch venv and pin what was installed.
 lock:
@@ -52,6 +55,10 @@ reproduce: $(INSTALLED)
 
 report: $(INSTALLED)
 	$(BIN)/amd report
+
+# After `make reproduce`: the report page in headless Chromium, amd runs/show/open, the notebooks.
+check-report: $(INSTALLED)
+	$(BIN)/python scripts/check-report.py outputs
 
 test: $(INSTALLED_TEST)
 	$(BIN)/python -m pytest -n 2 --dist loadscope

@@ -20,6 +20,10 @@ PARAMS: dict[str, Param] = {
     "distribution": Param(str, "uniform", "peak distribution", choices=("uniform", "normal", "beta1", "beta2")),
     "weights": Param(str, "fixed", "agent weights: fixed (Table 1), none, 1..10 (Table S5 set) or a list '5,1,1,1,1'"),
     "epsilon": Param(float, 0.0, "regret threshold of the fitness (paper eq. 2); 0 = strict", min=0.0, max=1.0),
+    "epsilon_source": Param(str, "value", "where epsilon comes from: 'value' = the epsilon parameter; 'regretnet' = "
+                            "the max regret of this run's trained RegretNet on the training profiles (the paper's "
+                            "protocol; epsilon must then stay 0; the table1_grid and weight-set side studies keep "
+                            "epsilon 0)", choices=("value", "regretnet")),
     "n_train": Param(int, 1000, "training profiles (the search's set)", min=10, max=100_000),
     "n_test": Param(int, 1000, "test profiles (everything reported)", min=10, max=100_000),
     "n_misreports": Param(int, 10, "sampled misreports per profile and agent", min=1, max=100),

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from amdlib.errors import UserError
 from amdlib.problems.facility import baselines as rules
 from amdlib.problems.facility.audit import audit_code, audit_mechanism
-from amdlib.problems.facility.data import make_profiles
 from amdlib.problems.facility.evaluation import evaluate_mechanism
 from amdlib.problems.facility.problem import FacilityProblem
 
@@ -61,15 +61,13 @@ def fit_neural(problem: FacilityProblem, params: dict[str, Any], cache_dir: str 
     params) and score them on the test set; models are cached under ``cache_dir``. Each entry says
     its training budget beside the paper's (``paper_budget``, ``budget_fraction`` of its epoch x
     restart passes). The trained mechanisms are put in ``mechanisms`` when given."""
+    from amdlib.problems.facility.epsilon import regretnet_setup
     from amdlib.problems.facility.neural import TrainConfig, train
 
     test, w, k = problem.profiles("test"), problem.weights, problem.k
     out: dict[str, dict[str, Any]] = {}
     moulin_cfg = TrainConfig(epochs=params["moulin_epochs"], restarts=params["moulin_restarts"], lr=0.1, seed=params["seed"])
-    regret_cfg = TrainConfig(epochs=params["regretnet_epochs"], restarts=params["regretnet_restarts"], lr=0.005, seed=params["seed"])
-    regret_data = problem.profiles("train")
-    if params["regretnet_train"] != regret_data.size:
-        regret_data = make_profiles(problem.distribution, problem.n, params["regretnet_train"], problem.n_misreports, problem.seed, "train")
+    regret_cfg, regret_data = regretnet_setup(problem, params)
     for name, cfg, data in (("moulinnet", moulin_cfg, problem.profiles("train")), ("regretnet", regret_cfg, regret_data)):
         t = train(name, data, w, k, cfg, cache_dir)
         if mechanisms is not None:
@@ -81,6 +79,22 @@ def fit_neural(problem: FacilityProblem, params: dict[str, Any], cache_dir: str 
                             budget_note=f"{cfg.epochs} epochs x {cfg.restarts} restarts on {data.size} profiles: "
                                         f"{100 * fraction:.2g}% of the paper's 1000 x 10 on 1000")
     return out
+
+
+def resolve_epsilon(params: dict[str, Any], cache_dir: str | Path | None = None) -> dict[str, Any]:
+    """The run's epsilon and where it came from: ``epsilon_source = "value"`` keeps ``epsilon``;
+    ``"regretnet"`` trains the run's RegretNet (cached under ``cache_dir``, shared with the
+    baseline) and uses its max regret on the training profiles (amdlib.problems.facility.epsilon)."""
+    if params.get("epsilon_source", "value") != "regretnet":
+        return {"source": "value", "epsilon": float(params["epsilon"])}
+    if float(params["epsilon"]) != 0.0:
+        raise UserError(f"epsilon_source: regretnet measures epsilon, but epsilon is set to {params['epsilon']:g}: "
+                        "set epsilon to 0 or epsilon_source to value")
+    from amdlib.problems.facility.epsilon import regretnet_epsilon, regretnet_setup
+
+    problem = make_problem(params)
+    cfg, data = regretnet_setup(problem, params)
+    return regretnet_epsilon(problem, cfg, data, cache_dir, params["audit_profiles"], params["audit_grid"])
 
 
 def search(problem: FacilityProblem, params: dict[str, Any], progress: bool = False) -> tuple[Any, list[dict[str, Any]]]:

@@ -27,7 +27,8 @@ ANSWER_TOKENS = 450
 PARENT_EXTRA_CHARS = 350
 #: A FunSearch version's header line (version, fitness, diagnostics).
 FUNSEARCH_EXTRA_CHARS = 150
-#: Fixed prompt parts around the task (system message, answer format, instruction, labels).
+#: Fixed prompt parts around the task (system message, answer format, instruction, labels), for a
+#: stand-in problem the prompt builders cannot render (real problems are measured on the builders).
 FRAME_CHARS = 900
 #: Strategy prompts of eoh-e: the task, up to five instructions, the request; and a short answer.
 STRATEGY_PROMPT_EXTRA_CHARS = 1200
@@ -145,11 +146,22 @@ class Estimate:
 # --- the prompts ----------------------------------------------------------------------------
 
 
-def _base_chars(problem: Any) -> int:
-    """Characters of a prompt without parents: task, template, frame."""
-    task = getattr(problem, "task", "") or ""
-    template = getattr(getattr(problem, "function", None), "template", "") or ""
-    return len(task) + len(template) + FRAME_CHARS
+def _base_chars(problem: Any, method: str = "eoh") -> int:
+    """Characters of a prompt without parents (system message, task, template, instruction, answer
+    format), measured on the strategy's own prompt builder (EoH: the mean over its operators);
+    a stand-in problem the builders cannot render gets task + template + FRAME_CHARS."""
+    from amdlib.core.proposers.ledger import prompt_chars
+    from amdlib.core.search import prompts
+
+    try:
+        if method == "funsearch":
+            return prompt_chars(prompts.funsearch_messages(problem, []))
+        ops = [prompts.OPERATOR_INSTRUCTIONS[k] for k in ("i1", "e1", "e2", "m1", "m2")]
+        return round(sum(prompt_chars(prompts.eoh_messages(problem, [], op)) for op in ops) / len(ops))
+    except (AttributeError, TypeError, KeyError):
+        task = getattr(problem, "task", "") or ""
+        template = getattr(getattr(problem, "function", None), "template", "") or ""
+        return len(task) + len(template) + FRAME_CHARS
 
 
 def search_estimate(name: str, problem: Any, params: Mapping[str, Any], budget: int | None = None) -> SearchEstimate:
@@ -170,7 +182,7 @@ def search_estimate(name: str, problem: Any, params: Mapping[str, Any], budget: 
         first = min(calls, cfg.batch_size)
         parent_chars = (first * (seed_chars + FUNSEARCH_EXTRA_CHARS)
                         + (calls - first) * parents * (answer_chars + FUNSEARCH_EXTRA_CHARS))
-    base = _base_chars(problem)
+    base = _base_chars(problem, cfg.method)
     prompt = calls * (base / CHARS_PER_TOKEN + 2 * TOKENS_PER_MESSAGE) + parent_chars / CHARS_PER_TOKEN
     strategy = 0
     strategy_prompt = 0.0

@@ -73,7 +73,22 @@ def ipc_dir() -> Path:
             return base
     except OSError:
         pass
-    return Path(tempfile.mkdtemp(prefix=f"amdk-{os.getuid()}-"))
+    return _fallback_ipc_dir()
+
+
+_FALLBACK: list[Path] = []
+
+
+def _fallback_ipc_dir() -> Path:
+    """One fresh private folder per process (made once, removed when the process exits)."""
+    if not _FALLBACK:
+        import atexit
+        import shutil
+
+        folder = Path(tempfile.mkdtemp(prefix=f"amdk-{os.getuid()}-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _FALLBACK.append(folder)
+    return _FALLBACK[0]
 
 
 def ipc_kernel_manager(tag: str, log: IO[bytes], folder: Path) -> type:

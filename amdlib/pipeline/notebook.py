@@ -6,7 +6,7 @@ Usage inside a notebook, right after the ``parameters`` cell::
     ctx = start("virtual_valuation", globals())
     ...
     ctx.save_figure(fig, "revenue_curve")
-    ctx.write_results(results, searches={"offline": result})
+    ctx.write_results(results, searches={"search": result})   # ledger.json: "search: offline"
 
 When the runner executes the notebook it injects ``output_dir`` (the run's
 working directory); by hand ``output_dir`` is ``""`` and nothing is written.
@@ -92,7 +92,7 @@ class RunContext:
         if path is None:
             return
         if searches:
-            ledgers = {name: getattr(res, "ledger", None) or {} for name, res in searches.items()}
+            ledgers = {ledger_key(name, res): ledger_entry(name, res) for name, res in searches.items()}
             write_json(path.with_name("ledger.json"), ledgers)
         from amdlib.core.proposers.ledger import current_run
 
@@ -101,6 +101,29 @@ class RunContext:
             # Every LLM search of the run, also those not passed in ``searches`` (run.json's cost).
             write_json(path.with_name("llm_run.json"), run.to_dict())
         write_json(path, {"experiment": self.experiment.name, **dict(results)})
+
+
+def proposer_label(result: Any) -> str:
+    """Who wrote a search's candidates: ``offline``, or ``<proposer>/<model>`` for an LLM search
+    (``openai/gpt-4o-mini``, ``replay/gpt-4o-mini``), read from the search's own ledger."""
+    ledger = getattr(result, "ledger", None) or {}
+    if not ledger:
+        return "offline"
+    source, model = str(ledger.get("source") or "llm"), str(ledger.get("model") or "")
+    return f"{source}/{model}" if model else source
+
+
+def ledger_key(name: str, result: Any) -> str:
+    """The key of a search in ledger.json: the notebook's name for it and its proposer/model,
+    e.g. ``search: openai/gpt-4o-mini`` or ``nna: offline``."""
+    return f"{name}: {proposer_label(result)}"
+
+
+def ledger_entry(name: str, result: Any) -> dict[str, Any]:
+    """A search's ledger as ledger.json holds it: empty for an offline search (no LLM use), else
+    the LLM ledger with the search's name and proposer/model label."""
+    ledger = dict(getattr(result, "ledger", None) or {})
+    return {"search": name, "proposer": proposer_label(result), **ledger} if ledger else {}
 
 
 def start(experiment: str | Experiment, namespace: Mapping[str, Any]) -> RunContext:

@@ -56,8 +56,13 @@ class RunProgress:
         self.cell = ""
         self.cell_t0 = self.t0
         self.pending = ""     # the latest redraw not yet shown (non-terminal)
-        self.in_bar = False   # the last segment was a redraw (the next full line is the bar's final state)
-        self.partial = ""     # text after the last newline or carriage return
+        self.pending_from = ""  # the stream it came from
+        self.partial = ""     # a terminal's cursor is mid-line after this text
+        # Per stream (stdout, stderr: a progress bar on one must not run into a line printed on the
+        # other): the text after its last newline or carriage return, and whether its last segment
+        # was a redraw (then its next full line is the bar's final state).
+        self.partials: dict[str, str] = {}
+        self.in_bar: dict[str, bool] = {}
         self.last_redraw = 0.0
         self.lock = threading.RLock()
         self._stop = threading.Event()
@@ -82,8 +87,8 @@ class RunProgress:
         self.cell, self.cell_t0 = f"cell {index}/{total}", time.monotonic()
         self.line(f"{self.cell}  {label}")
 
-    def stream(self) -> "_Stream":
-        return _Stream(self)
+    def stream(self, name: str = "stdout") -> "_Stream":
+        return _Stream(self, name)
 
     # -- output
     def _stamp(self) -> str:
@@ -98,7 +103,7 @@ class RunProgress:
             self.out.flush()
             self.last_line = time.monotonic()
 
-    def write(self, text: str) -> None:
+    def write(self, text: str, stream: str = "stdout") -> None:
         """Notebook stream text: raw on a terminal, else split into lines and redraws."""
         if self.tty:
             if self.quiet and "\r" not in text:
@@ -109,31 +114,38 @@ class RunProgress:
                 self.partial = re.split(r"[\r\n]", text)[-1] if text else self.partial
             return
         with self.lock:
-            parts = re.split(r"(\r\n|\r|\n)", self.partial + text)
-            self.partial = parts[-1]
+            parts = re.split(r"(\r\n|\r|\n)", self.partials.get(stream, "") + text)
+            self.partials[stream] = parts[-1]
             for segment, sep in zip(parts[0:-1:2], parts[1::2]):
-                self._segment(_ANSI.sub("", segment).rstrip(), sep)
+                self._segment(_ANSI.sub("", segment).rstrip(), sep, stream)
 
-    def _segment(self, segment: str, sep: str) -> None:
+    def _segment(self, segment: str, sep: str, stream: str) -> None:
         if sep == "\r":  # a redraw: keep the latest, show it now and then
             if segment:
-                self.pending, self.in_bar = segment, True
+                self.pending, self.pending_from, self.in_bar[stream] = segment, stream, True
                 now = time.monotonic()
                 if now - self.last_redraw >= self.interval:
                     self.last_redraw = now
                     self.flush_pending()
         else:
-            shown = segment if not self.quiet or self.in_bar else ""  # quiet: a bar's final state only
-            self.pending, self.in_bar = "", False
+            shown = segment if not self.quiet or self.in_bar.get(stream) else ""  # quiet: a bar's final state only
+            self.in_bar[stream] = False
+            if self.pending_from == stream:  # the bar's final state (shown now) replaces its last redraw
+                self.pending = ""
             if shown:
                 self.line(f"  {shown}")
 
     def settle(self) -> None:
         """Show what a finished cell left unterminated (its last redraw or a line without newline)."""
         with self.lock:
-            if not self.tty and self.partial.strip():
-                self.pending, self.partial = _ANSI.sub("", self.partial).strip(), ""
+            rests = {name: _ANSI.sub("", rest).strip() for name, rest in self.partials.items()}
+            self.partials = {}
+            if rests.get(self.pending_from):
+                self.pending = ""  # that stream's unterminated text is newer than its last redraw
             self.flush_pending()
+            for name in sorted(rests):
+                if rests[name]:
+                    self.line(f"  {rests[name]}")
 
     def flush_pending(self) -> None:
         with self.lock:
@@ -155,11 +167,11 @@ class RunProgress:
 class _Stream:
     """A file-like view of :class:`RunProgress` for papermill's ``stdout_file``/``stderr_file``."""
 
-    def __init__(self, progress: RunProgress) -> None:
-        self.progress = progress
+    def __init__(self, progress: RunProgress, name: str = "stdout") -> None:
+        self.progress, self.name = progress, name
 
     def write(self, text: str) -> int:
-        self.progress.write(text)
+        self.progress.write(text, self.name)
         return len(text)
 
     def flush(self) -> None:
@@ -209,4 +221,5 @@ def papermill_kwargs() -> dict[str, Any]:
     if not _ACTIVE:
         return {}
     progress = _ACTIVE[-1]
-    return {"engine_name": register_engine(progress), "stdout_file": progress.stream(), "stderr_file": progress.stream()}
+    return {"engine_name": register_engine(progress), "stdout_file": progress.stream("stdout"),
+            "stderr_file": progress.stream("stderr")}

@@ -66,12 +66,12 @@ def git_state() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def sandbox_layers() -> dict[str, str]:
-    """Which containment layers hold on this machine (``on ...`` / ``off: why``), probed once."""
-    from amdlib.core.sandbox import Sandbox
+    """Which containment layers hold on this machine (``on ...`` / ``off: why``): as the run's own
+    sandbox reported them for this boot, probed (once) only where none ran."""
+    from amdlib.core.sandbox.pool import machine_layers
 
     try:
-        with Sandbox(workers=1, unsafe=True) as probe:
-            return probe.layers()
+        return machine_layers()
     except Exception as err:  # never fail a finished run over its record of the machine
         return {"probe": f"failed: {type(err).__name__}: {err}"}
 

@@ -71,6 +71,44 @@ def test_facility_paper_protocol_logs_20_generations_and_evolves_prompts() -> No
     assert "Fitness (higher is better)" not in json.dumps(server.requests)  # one fitness sign throughout
 
 
+def quantile_answer(i: int) -> str:
+    """A valid facility mechanism about as long as the estimate assumes an answer is (statements, not
+    comments: parents are shown normalised)."""
+    pad = "".join(f"    t{j} = np.clip(peaks[:, :1] * {j + 1}.0, 0.0, 1.0) - 0.5\n" for j in range(30))
+    return ("{Place the facilities at two quantiles of the reports.}\n```python\nimport numpy as np\n\n\n"
+            f"def mechanism(peaks, weights, K):\n{pad}    return np.quantile(peaks, np.array([{0.2 + 0.001 * (i % 300):.3f}, "
+            "0.7]), axis=1, method='inverted_cdf').T\n```\n")
+
+
+def test_the_estimate_of_the_facility_paper_protocol_is_within_ten_percent_of_the_completed_runs_ledger() -> None:
+    from amdlib.core.engine import SearchConfig, run_search
+    from amdlib.experiments import facility_run as fr
+    from amdlib.experiments import get
+    from amdlib.pipeline.estimate import ANSWER_TOKENS, estimate
+    from amdlib.pipeline.params import load_params
+
+    assert abs(len(quantile_answer(0)) / 4 - ANSWER_TOKENS) < 0.05 * ANSWER_TOKENS
+    sets = ["pop_size=4", "generations=3", "n_train=40", "n_test=40", "workers=1", "backoff_s=0.01", "model=gpt-4o",
+            "epsilon_source=value"]
+    params = load_params(get("facility_location"), REPO / "params/facility_location/paper.yaml", sets)
+    count = itertools.count()
+
+    def answer(body):
+        if "design instructions" in body["messages"][0]["content"]:
+            return "Move one facility to the median of the agents nearest to it."
+        return quantile_answer(next(count))
+
+    with ChatServer(answer) as server:
+        params["base_url"] = server.url
+        planned = estimate("facility_location", params)
+        result = run_search(fr.make_problem(params), SearchConfig.from_params(params), progress=False)
+    ledger = result.ledger
+    assert result.stats["valid"] > 4 * (1 + 4 * 3) // 2  # a real search ran, not a string of rejects
+    assert planned.calls - planned.searches[0].strategy_calls == 4 * (1 + 4 * 3) <= ledger["calls"] <= planned.calls
+    assert planned.cost() == pytest.approx(ledger["cost_usd"], rel=0.10), (planned.table(), ledger)
+    assert planned.prompt_tokens == pytest.approx(ledger["prompt_tokens"], rel=0.10)
+
+
 def _cassette_lines(outputs: Path) -> int:
     files = list((outputs / "quickstart").glob(".tmp-*/cassette.jsonl"))
     return sum(len(f.read_text(encoding="utf-8").splitlines()) for f in files)
@@ -102,6 +140,8 @@ def test_killed_llm_run_rerun_sends_only_the_remaining_requests_and_no_key_is_wr
     info = json.loads((run / "run.json").read_text())
     assert info["cassette"] == "cassette.jsonl" and info["llm_run"]["calls"] == 24
     assert info["llm_run"]["resumed_from_cassette"] == 10
+    ledger = json.loads((run / "ledger.json").read_text())  # each search labelled by its name and proposer/model
+    assert list(ledger) == ["search: openai/scripted"] and ledger["search: openai/scripted"]["calls"] == 24
     assert len((run / "cassette.jsonl").read_text().splitlines()) == 24
     assert not list((out / "quickstart").glob("*.cassette.jsonl"))  # the kept answers went into the run
     leaks = [p for p in out.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]

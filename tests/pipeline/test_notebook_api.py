@@ -21,7 +21,8 @@ from amdlib.pipeline.validate import _copy_for_replay  # noqa: E402
 
 
 class FakeSearch:
-    ledger = {"calls": 3, "tokens": 120}
+    def __init__(self, ledger=None):
+        self.ledger = {"source": "openai", "model": "gpt-4o", "calls": 3, "tokens": 120} if ledger is None else ledger
 
 
 def namespace(**overrides):
@@ -55,11 +56,16 @@ def test_outputs_go_into_the_run_dir(tmp_path):
     ax.plot([0, 1], [0, 1])
     ctx.save_figure(fig, "line")
     plt.close(fig)
-    ctx.write_results({"score": np.float64(0.25), "curve": np.arange(3)}, searches={"s": FakeSearch()})
+    ctx.write_results({"score": np.float64(0.25), "curve": np.arange(3)},
+                      searches={"s": FakeSearch(), "mutations": FakeSearch(ledger={})})
     run = tmp_path / "run"
     assert (run / "figures" / "line.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((run / "results.json").read_text()) == {"experiment": "quickstart", "score": 0.25, "curve": [0, 1, 2]}
-    assert json.loads((run / "ledger.json").read_text()) == {"s": {"calls": 3, "tokens": 120}}
+    # Each search is labelled by its name and proposer/model; an offline search has no LLM ledger.
+    assert json.loads((run / "ledger.json").read_text()) == {
+        "s: openai/gpt-4o": {"search": "s", "proposer": "openai/gpt-4o", "source": "openai", "model": "gpt-4o",
+                              "calls": 3, "tokens": 120},
+        "mutations: offline": {}}
     assert sorted(p.name for p in run.rglob("*")) == ["figures", "ledger.json", "line.png", "results.json"]
 
 

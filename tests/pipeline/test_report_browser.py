@@ -1,13 +1,18 @@
 """The report page in headless Chromium: nothing wider than the viewport, every image loads,
-every figure has a caption, and the facility Table-1 comparison figure is there."""
+every figure has a caption, and the facility Table-1 comparison figure is there.
+
+The same checks (and `amd runs/show/open` on every run, and no empty notebook section) run on
+any outputs tree with ``scripts/check-report.py OUTPUTS``; with ``AMDLIB_REPORT_OUTPUTS=DIR``
+set (e.g. ``outputs`` after `make reproduce`) :func:`test_a_given_outputs_tree_passes_every_check`
+runs it on that tree.
+"""
 
 from __future__ import annotations
 
-import html
-import json
-import re
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,65 +20,79 @@ import pytest
 from amdlib.experiments.facility_location import EXPERIMENT as FACILITY
 from amdlib.pipeline.params import load_params
 from amdlib.pipeline.report import build_report
+from amdlib.pipeline.report_page_check import WIDTH, chromium, page_problems, probe
 from amdlib.pipeline.runner import execute_run
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-WIDTH = 1024
-
-_PROBE = """<script>
-addEventListener('load', () => setTimeout(() => {
-  const vw = document.documentElement.clientWidth;
-  const wide = [];
-  for (const el of document.body.querySelectorAll('*')) {
-    const r = el.getBoundingClientRect();
-    if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.width));
-  }
-  const imgs = Array.from(document.images);
-  const figs = Array.from(document.querySelectorAll('figure'));
-  const facility = document.getElementById('paper-facility_location-table-1');
-  const out = document.createElement('pre'); out.id = '__amd_probe';
-  out.textContent = JSON.stringify({
-    viewport: vw, page_width: document.documentElement.scrollWidth, wide: wide.slice(0, 10),
-    images: imgs.length, broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(-60)),
-    outside_figures: imgs.filter(i => !i.closest('figure')).length,
-    uncaptioned: figs.filter(f => !(f.querySelector('figcaption') && f.querySelector('figcaption').textContent.trim().length > 20)).length,
-    figures: figs.length,
-    facility: facility ? {loaded: facility.querySelector('img').naturalWidth > 0, caption: facility.querySelector('figcaption').textContent} : null,
-  });
-  document.body.appendChild(out);
-}, 300));
-</script>"""
+CHECK = REPO / "scripts" / "check-report.py"
+needs_chromium = pytest.mark.skipif(chromium() is None, reason="chromium is not installed (.ci/run installs it): browser checks skipped")
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
-def _probe(page: Path, tmp_path: Path) -> dict:
-    probe = page.with_name(".probe-index.html")
-    probe.write_text(page.read_text().replace("<head>", "<head>" + _PROBE, 1))
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-           f"--user-data-dir={tmp_path / 'chromium'}", f"--window-size={WIDTH},900", "--virtual-time-budget=8000",
-           "--dump-dom", probe.as_uri()]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    finally:
-        probe.unlink()
-    found = re.search(r'<pre id="__amd_probe">(.*?)</pre>', done.stdout, re.S)
-    assert found, f"the page did not finish loading: {done.stderr[-2000:]}"
-    return json.loads(html.unescape(found.group(1)))
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it): browser checks skipped")
-def test_report_fits_the_page_loads_every_image_and_captions_every_figure(quickstart_outputs, tmp_path):
-    root = tmp_path / "outputs"
+@pytest.fixture(scope="module")
+def report_tree(quickstart_outputs, tmp_path_factory) -> Path:
+    """The quickstart sweep (two runs and a failure) plus a facility smoke run, and its report."""
+    root = tmp_path_factory.mktemp("browser") / "outputs"
     shutil.copytree(quickstart_outputs, root)
     params = load_params(FACILITY, REPO / "params" / "facility_location" / "smoke.yaml")
     outcome = execute_run("facility_location", params, root, source="smoke.yaml")
     assert outcome.status == "ok", outcome.error
-    report = _probe(build_report(root), tmp_path)
+    build_report(root)
+    return root
+
+
+def _check(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(CHECK), str(root), *args], capture_output=True, text=True, timeout=900)
+
+
+def test_report_fits_the_page_loads_every_image_and_captions_every_figure(report_tree):
+    report = probe(report_tree / "index.html")
     assert report["wide"] == [] and report["page_width"] <= report["viewport"] == WIDTH, report
     assert report["images"] >= 4 and report["broken"] == [], report
     assert report["outside_figures"] == 0 and report["uncaptioned"] == 0 and report["figures"] == report["images"], report
     facility = report["facility"]
     assert facility and facility["loaded"], report
     assert "Table 1 (32 cells" in facility["caption"] and "learned mechanism in 1 of 32 cells" in facility["caption"]
+    assert page_problems(report, report_tree / "index.html") == []
+
+
+def test_the_page_check_names_overflow_broken_images_bare_images_and_a_missing_facility_figure(report_tree, tmp_path):
+    root = tmp_path / "outputs"
+    shutil.copytree(report_tree, root)
+    page = root / "index.html"
+    text = page.read_text().replace('id="paper-facility_location-table-1"', 'id="renamed"')
+    text = text.replace("</body>", '<div style="width:3000px">wide</div><img src="report/gone.png"></body>')
+    page.write_text(text)
+    problems = page_problems(probe(page), page)
+    assert len(problems) == 6, problems
+    wide, broken, bare, count, facility, links = problems
+    assert "wider than the 1024-px window" in wide and "DIV. 3000" in wide
+    assert broken.startswith("1 image(s) do not load") and "gone.png" in broken
+    figures, images = (int(w) for w in count.split()[0:4:3])
+    assert bare.startswith("1 image(s) outside a <figure>") and images == figures + 1 and " figures for " in count
+    assert "no facility paper-comparison figure" in facility and "report/gone.png" in links
+
+
+def test_check_report_passes_on_a_good_tree_and_fails_with_reasons_on_a_broken_one(report_tree, tmp_path):
+    done = _check(report_tree)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines[:3]] == ["ok", "ok", "ok"] and lines[-1] == "all checks passed", done.stdout
+    assert "amd runs/show/open on the runs under" in lines[1] and "15 commands" in lines[1]
+    broken = tmp_path / "outputs"
+    shutil.copytree(report_tree, broken)
+    figure = next((broken / "quickstart").glob("*/figures/*.png"))
+    figure.unlink()
+    done = _check(broken, "--skip", "shell")  # the commands were checked above; a figure file changes none of them
+    assert done.returncode == 1 and done.stdout.startswith("FAIL report page"), done.stdout
+    assert "runs/show/open" not in done.stdout and "executed notebooks" in done.stdout
+    assert figure.name in done.stdout and "some checks failed" in done.stdout
+    missing = _check(tmp_path / "nowhere")
+    assert missing.returncode == 2 and missing.stderr.startswith("check-report: error: ") and missing.stdout == ""
+
+
+@pytest.mark.skipif(not os.environ.get("AMDLIB_REPORT_OUTPUTS"), reason="set AMDLIB_REPORT_OUTPUTS=DIR to check that outputs tree")
+def test_a_given_outputs_tree_passes_every_check():
+    """`AMDLIB_REPORT_OUTPUTS=outputs pytest tests/pipeline/test_report_browser.py` after `make reproduce`."""
+    done = _check(Path(os.environ["AMDLIB_REPORT_OUTPUTS"]))
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -32,6 +32,21 @@ def test_redraws_become_rate_limited_lines_off_a_terminal():
     assert "40/40" in bars[-1] and lines[-2].endswith("  best 0.25") and lines[-1].endswith("  no newline at the end")
 
 
+def test_a_bar_on_stderr_never_runs_into_a_line_printed_on_stdout():
+    out = io.StringIO()
+    progress = RunProgress(out, interval=0, heartbeat=60, tty=False)
+    err, std = progress.stream("stderr"), progress.stream("stdout")
+    err.write("\r search:  50%|##   | 4/8 [best=0.5]")
+    err.write("\r search: 100%|#####| 8/8 [best=0.7]")
+    std.write("setting 4x2: best search fraction 0.7000\n")
+    err.write("\n")
+    std.write("trailing")
+    progress.settle()
+    lines = [ln.split("] ", 1)[1] for ln in out.getvalue().splitlines()]
+    assert lines == ["   search:  50%|##   | 4/8 [best=0.5]", "  setting 4x2: best search fraction 0.7000",
+                     "   search: 100%|#####| 8/8 [best=0.7]", "  trailing"]
+
+
 def test_a_terminal_gets_the_raw_redraws_and_quiet_drops_printed_lines():
     out = io.StringIO()
     RunProgress(out, tty=True).write("\r 10%|#\r 20%|##")
@@ -63,5 +78,7 @@ def test_amd_run_in_a_pipe_prints_cells_steadily_without_carriage_returns(tmp_pa
     text = "".join(lines)
     assert "\r" not in text and text.startswith("running quickstart (")
     cells = [ln for ln in lines if "] cell " in ln]
-    assert [ln.split("] cell ")[1].split()[0] for ln in cells] == [f"{i}/8" for i in range(1, 9)]
+    source = nbformat.read(REPO / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    total = sum(c.cell_type == "code" for c in source.cells) + 1  # papermill adds the run's parameters cell
+    assert [ln.split("] cell ")[1].split()[0] for ln in cells] == [f"{i}/{total}" for i in range(1, total + 1)]
     assert "  best search score " in text and lines[-1].startswith("ok ")

@@ -10,6 +10,7 @@ import glob
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -90,6 +91,16 @@ def test_kernel_sockets_live_in_a_private_folder(tmp_path, monkeypatch):
     folder.chmod(0o777)  # opened up (or made by someone else): never used
     other = ipc_dir()
     assert other != folder and other.stat().st_mode & 0o777 == 0o700 and other.stat().st_uid == os.getuid()
+    assert ipc_dir() == other  # one fallback folder per process (removed at exit), not one per call
+
+
+def test_fallback_ipc_folder_is_removed_when_the_process_exits(tmp_path):
+    code = ("import os, sys; os.environ['XDG_RUNTIME_DIR'] = sys.argv[1]; os.chmod(sys.argv[1] + '/amdk', 0o777)\n"
+            "from amdlib.pipeline.kernels import ipc_dir; print(ipc_dir())")
+    (tmp_path / "amdk").mkdir()
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    made = Path(out.stdout.strip())
+    assert made.name.startswith(f"amdk-{os.getuid()}-") and not made.exists()
 
 
 def test_clean_removes_leftovers_and_keeps_complete_runs(tmp_path):

@@ -167,9 +167,10 @@ class OfflineProposer:
                 base: Parsed) -> tuple[str, str] | None:
         """Tidy, shrink to the budget and check a mutant; (answer text, key) or None (reject)."""
         simplify.tidy(func)
-        if mutate.size(func) > self.max_nodes:
-            notes = notes + simplify.shrink(kit, func, self.max_nodes)
-        if not mutate.body_of(func) or mutate.size(func) > max(self.max_nodes, base.size):
+        limit = max(self.max_nodes, base.size)  # a parent over the budget (a fitted seed) may keep its size
+        if mutate.size(func) > limit:
+            notes = notes + simplify.shrink(kit, func, limit)
+        if not mutate.body_of(func) or mutate.size(func) > limit:
             return None
         if not unbound_names(func, base.known) <= base.unbound:
             return None  # would raise UnboundLocalError / NameError where the parent does not

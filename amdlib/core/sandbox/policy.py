@@ -18,6 +18,7 @@ the worker process). It rejects, before anything runs:
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from amdlib.core.parsing import parse as parse_source
 
@@ -175,12 +176,25 @@ def check_policy(code: str, entry: str, allowed_modules: tuple[str, ...]) -> str
     """Static check of candidate ``code``: None if acceptable, else a one-line reason.
 
     ``entry`` must be a top-level ``def``; ``allowed_modules`` extends
-    ``BASE_MODULES`` (numpy, math).
+    ``BASE_MODULES`` (numpy, math). The verdict is a pure function of its
+    arguments and is remembered for recent candidates: the evaluator checks a
+    candidate before it runs and the sandbox checks the same text again.
     """
     if not isinstance(code, str):
         return "code is not a string"
     if len(code) > MAX_CODE_CHARS:
         return f"code longer than {MAX_CODE_CHARS} characters"
+    if not isinstance(entry, str):
+        return "entry is not a string"
+    allowed = tuple(allowed_modules)
+    try:
+        return _check_policy(code, entry, allowed)
+    except TypeError:  # an unhashable module name: checked (and refused) without the cache
+        return _check_policy.__wrapped__(code, entry, allowed)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_policy(code: str, entry: str, allowed_modules: tuple[str, ...]) -> str | None:
     problem = check_modules(tuple(allowed_modules))
     if problem:
         return problem

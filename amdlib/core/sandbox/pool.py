@@ -9,6 +9,8 @@ after ``max_jobs_per_worker`` jobs, or when a job needs a module it did not
 preload.
 
 ``Sandbox.layers()`` says which containment layers hold on this machine
+(where Landlock is off, a private mount namespace with an empty read-only
+root takes its place for the file system: ``mount_namespace``)
 (``{"seccomp": "on", "landlock": "on (ABI 7)", "pid_namespace": "off: ...",
 ...}``); a missing one is logged once per process. Where neither seccomp nor
 Landlock works, the sandbox refuses to run code (``SandboxUnsafe``) unless
@@ -33,17 +35,31 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from amdlib.core.sandbox import codec, workdir
+from amdlib.core.sandbox import codec, layercache, workdir
 from amdlib.core.sandbox.policy import BASE_MODULES, check_modules, check_policy
 from amdlib.core.sandbox.process import WorkerProcess
 from amdlib.errors import UserError
 
 MAX_REASON = 300
+#: Kernel layers a sandbox applies (a private mount namespace only where Landlock is off).
+KERNEL_LAYERS = ("seccomp", "landlock", "mount_namespace")
 #: Layers of which at least one must hold before untrusted code runs (unless unsafe).
-KERNEL_LAYERS = ("seccomp", "landlock")
+REQUIRED_ONE_OF = ("seccomp", "landlock")
 UNSAFE_ENV = "AMDLIB_UNSAFE_SANDBOX"
 LOG = logging.getLogger("amdlib.sandbox")
 _REPORTED: set[str] = set()
+
+
+def machine_layers() -> dict[str, str]:
+    """``Sandbox.layers()`` of a default sandbox on this machine, as the last one of this user and
+    boot reported it (``layercache``); probed with a zygote only when none has run."""
+    def probe() -> dict[str, str]:
+        with Sandbox(workers=1, unsafe=True) as sb:
+            return sb.layers()
+
+    status = layercache.machine_layers(probe)
+    _report_once(status)  # the missing layers, in this process's log too
+    return status
 
 
 class SandboxUnsafe(UserError):
@@ -173,9 +189,11 @@ class Sandbox:
         status["python_layer"] = "on (restricted builtins, audit hook)" if self.python_layer else "off"
         if self._layers is None:
             self._layers = status
-        if not self.unsafe and not any(status.get(k, "").startswith("on") for k in KERNEL_LAYERS):
+            if self.kernel_layers == KERNEL_LAYERS and self.ast_policy and self.python_layer:
+                layercache.remember(status)  # what run records report (``machine_layers``)
+        if not self.unsafe and not any(status.get(k, "").startswith("on") for k in REQUIRED_ONE_OF):
             worker.kill()
-            why = "; ".join(f"{k}: {status.get(k, 'off')}" for k in KERNEL_LAYERS)
+            why = "; ".join(f"{k}: {status.get(k, 'off')}" for k in REQUIRED_ONE_OF)
             raise SandboxUnsafe(f"no kernel sandbox layer works on this machine ({why}), so untrusted code "
                                 f"would be contained by Python alone; use Linux >= 5.13 with seccomp, or pass "
                                 f"--unsafe-sandbox ({UNSAFE_ENV}=1) to run it anyway")
@@ -183,6 +201,10 @@ class Sandbox:
     def worker_pids(self) -> list[int | None]:
         """Process id of each slot's worker (None where none is running)."""
         return [w.proc.pid if w is not None and w.alive() else None for w in self._slots]
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the running workers (zygotes and their reaped candidate processes)."""
+        return sum(w.cpu_seconds() for w in list(self._slots) if w is not None)
 
     def run(self, code: str, entry: str, harness: str, payload: Mapping[str, np.ndarray], payload_key: str,
             timeout_s: float = 10.0, allowed_modules: tuple[str, ...] = BASE_MODULES) -> SandboxResult:

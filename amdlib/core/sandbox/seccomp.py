@@ -8,7 +8,7 @@ installed with ``prctl(PR_SET_SECCOMP)`` through ctypes.
 The program allows only what a numpy computation needs once everything is
 imported: memory management, signals within the process, clocks, sleeping,
 entropy, ``read``, ``close``, ``exit``. Arguments are checked where a call
-could reach outside: ``write`` only to the result descriptor, ``tgkill``
+could reach outside: ``write`` and ``writev`` only to the result descriptor, ``tgkill``
 only to the process itself, ``prlimit64`` only to read limits. Everything else - ``open``,
 ``socket``, ``connect``, ``clone``/``fork``, ``execve``, ``kill``,
 ``pidfd_*``, ``ptrace``, ``mkdir``, ``unlink``, ``mount``, ``io_uring``,
@@ -26,6 +26,7 @@ import platform
 import struct
 
 PR_SET_NO_NEW_PRIVS = 38
+PR_GET_NO_NEW_PRIVS = 39
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -64,7 +65,9 @@ X86_64_ALLOWED: dict[str, int] = {
     "clock_nanosleep": 230, "exit_group": 231, "pselect6": 270, "ppoll": 271, "getrandom": 318,
 }
 #: x86_64 system calls allowed only with checked arguments.
-X86_64_CHECKED: dict[str, int] = {"write": 1, "tgkill": 234, "prlimit64": 302}
+X86_64_CHECKED: dict[str, int] = {"write": 1, "writev": 20, "tgkill": 234, "prlimit64": 302}
+#: Calls checked like another one (``writev``: the same descriptor rule as ``write``).
+_SAME_CHECK = {"writev": "write"}
 
 
 class _Insn(ctypes.Structure):
@@ -125,7 +128,7 @@ def program(result_fd: int, pid: int) -> list[tuple[int, int, int, int]]:
     for nr in sorted(X86_64_ALLOWED.values()):
         a.op(_JEQ, nr, "allow", None)
     for name, nr in X86_64_CHECKED.items():
-        a.op(_JEQ, nr, name, None)
+        a.op(_JEQ, nr, _SAME_CHECK.get(name, name), None)
     a.op(_JEQ, 0xFFFFFFFF, "deny", "deny")  # nothing matched
     # Argument checks (low then high word of a 64-bit argument).
     a.label("write")
@@ -163,6 +166,11 @@ def no_new_privs() -> None:
     """``prctl(PR_SET_NO_NEW_PRIVS)``: needed before seccomp and Landlock without privileges."""
     if _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def warm_libc() -> None:
+    """Resolve ``prctl`` once in the zygote (a harmless ``PR_GET_NO_NEW_PRIVS``)."""
+    _libc().prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)
 
 
 class Filter:

@@ -78,12 +78,20 @@ def _guarded_import(allowed: tuple[str, ...]) -> Callable[..., Any]:
     return guarded
 
 
+#: Built once in the zygote: building it in each candidate process would copy ~80 pages.
+_SAFE: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_BUILTINS}
+_SAFE["print"] = _quiet_print
+
+
 def restricted_globals(allowed: tuple[str, ...]) -> dict[str, Any]:
-    """A fresh namespace for one candidate: safe builtins only."""
-    safe = {name: getattr(builtins, name) for name in SAFE_BUILTINS}
-    safe["print"] = _quiet_print
-    safe["__import__"] = _guarded_import(allowed)
-    return {"__builtins__": safe, "__name__": "candidate"}
+    """The namespace for the candidate of this (candidate) process: safe builtins only.
+
+    The builtins dict is the zygote's, not a copy: this process runs exactly
+    one candidate and is gone afterwards, so nothing it does to the dict can
+    reach another candidate. Call it once per process.
+    """
+    _SAFE["__import__"] = _guarded_import(allowed)
+    return {"__builtins__": _SAFE, "__name__": "candidate"}
 
 
 def _reason(err: BaseException) -> str:
@@ -175,9 +183,6 @@ class Worker:
         harness = getattr(sys.modules.get(module_name), func_name, None)
         if not callable(harness):
             return {"kind": "result", "ok": False, "reason": f"harness {job['harness']} not loaded"}
-        np.random.seed(0)  # the zygote's global random state, the same for every candidate
-        if "random" in sys.modules:
-            sys.modules["random"].seed(0)
         try:
             outputs = self._call(code, entry, allowed, harness, payload, python_layer)
         except MemoryError:
@@ -215,6 +220,14 @@ def _prepare(spec: dict[str, Any]) -> None:
     np.random.default_rng(0).random(2), np.unique(x), np.interp(0.5, x, x), math.sqrt(2.0)
 
 
+def _seed() -> None:
+    """Seed the global random states once, after the zygote's last ``os.fork`` (which reseeds
+    ``random``): every candidate process is a copy of this state, so all start alike."""
+    np.random.seed(0)
+    if "random" in sys.modules:
+        sys.modules["random"].seed(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spec", required=True, help="JSON: memory_mb, max_output_mb, cache_entries, modules, harness_modules")
@@ -227,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     control = socket.socket(fileno=zygote.CONTROL_FD)
     try:
         _prepare(spec)
-        layers = zygote.prepare_layers(tuple(spec.get("kernel_layers", ("seccomp", "landlock"))))
+        layers = zygote.prepare_layers(tuple(spec.get("kernel_layers", ("seccomp", "landlock", "mount_namespace"))))
+        _seed()
     except BaseException as err:
         codec.write_message(zygote.CONTROL_FD, {"kind": "error", "reason": _reason(err)})
         return 1

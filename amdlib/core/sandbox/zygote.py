@@ -1,11 +1,14 @@
 """The zygote: a warm, pre-imported process whose children run the candidates, one each.
 
 ``prepare_layers`` runs once in the zygote: namespaces (and, with a PID
-namespace, one fork so that the zygote is the namespace's init), privilege
+namespace, one fork so that the zygote is the namespace's init), where
+Landlock is off a private mount namespace with an empty root, privilege
 drop, the Landlock ruleset, the seccomp filter, and a probe child that checks
 the kernel really enforces both. ``harden_early`` and ``harden_late`` run in
 each candidate process, before the candidate's code is touched; the fork loop
-is in ``forkserver``.
+is in ``forkserver``. Everything a candidate process would otherwise redo
+(libc symbols, ctypes wrappers, the filter program, the ruleset, seeded
+random states, the safe builtins) is built here once and inherited.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ def harden_early(layers: Layers, memory_mb: int) -> None:
     pipe (``JOB_FD``), enters Landlock, lowers the memory, file, process and
     descriptor limits. Raises if a promised layer fails.
     """
-    os.closerange(JOB_FD + 1, RULESET_FD)
-    jail.close_from(RULESET_FD + 1)
+    jail.close_range(JOB_FD + 1, RULESET_FD - 1)
+    jail.close_range(RULESET_FD + 1)
     if layers.landlock:
         seccomp.no_new_privs()
         landlock.restrict(RULESET_FD)
@@ -88,7 +91,7 @@ def _probe(layers: Layers) -> None:
         layers.seccomp, layers.status["seccomp"] = False, "off: the filter did not install or did not hold"
 
 
-def prepare_layers(wanted: tuple[str, ...] = ("seccomp", "landlock")) -> Layers:
+def prepare_layers(wanted: tuple[str, ...] = ("seccomp", "landlock", "mount_namespace")) -> Layers:
     """Namespaces, privilege drop and kernel-layer set-up for this zygote (before serving).
 
     ``wanted`` names the kernel filters to apply (tests leave some out to
@@ -99,8 +102,15 @@ def prepare_layers(wanted: tuple[str, ...] = ("seccomp", "landlock")) -> Layers:
     layers.status.update(jail.enter_namespaces())
     if layers.status["pid_namespace"] == "on":
         _become_pid_init()
-    layers.status["privilege_drop"] = jail.drop_privileges()
     version = landlock.abi()
+    if "mount_namespace" not in wanted:
+        layers.status["mount_namespace"] = "off: not requested"
+    elif "landlock" in wanted and version:
+        layers.status["mount_namespace"] = "not needed (Landlock on)"
+    else:  # the file-system layer without Landlock (needs the privileges dropped next)
+        why = jail.private_root()
+        layers.status["mount_namespace"] = "on (empty read-only root)" if not why else f"off: {why}"
+    layers.status["privilege_drop"] = jail.drop_privileges()
     if "landlock" not in wanted:
         layers.status["landlock"] = "off: not requested"
     elif version:
@@ -120,6 +130,12 @@ def prepare_layers(wanted: tuple[str, ...] = ("seccomp", "landlock")) -> Layers:
     layers.status["empty_environment"] = "on"
     jail.install_hook()
     _probe(layers)
+    if not layers.landlock and layers.status["mount_namespace"].startswith("not needed"):
+        # Too late for the namespace now (the privileges are gone): say so.
+        layers.status["mount_namespace"] = "off: Landlock failed its probe after the privilege drop"
+    # Resolved once here, not in each candidate process (they are copies of this one).
+    jail.warm_libc()
+    seccomp.warm_libc()
     return layers
 
 

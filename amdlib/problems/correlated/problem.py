@@ -64,6 +64,10 @@ GRAMMAR = Grammar(
         # asymmetric pieces (``bidder`` is 0 or 1): a reserve that only bidder 2 faces, alone and on
         # top of "the higher bid wins" (the step out of the best symmetric rules)
         "bidder * (bid < 0.5)", "bid - other_bid - bidder * (bid < 0.5)", "(bid < 0.5) * (other_bid < 0.2)",
+        # the two pieces above in one: the higher bid wins; bidder 2 always faces a reserve, bidder 1 only
+        # when the other's bid is low (searches that had to assemble it from the pieces often stopped at
+        # the best symmetric rule)
+        "bid - other_bid - (bid < 0.5) * (bidder + (other_bid < 0.2))",
     ),
     constants=(0.0, 0.2, 0.3, 0.5, 1.0, 2.0),
     # no "low = ..." statement: it made the best symmetric rule (about 99% of the optimum) a trap

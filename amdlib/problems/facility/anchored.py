@@ -49,13 +49,13 @@ def anchored_mechanism(member: Anchored):
     return lambda peaks, weights, k: anchored_locations(member, np.asarray(peaks, dtype=float), np.asarray(weights, dtype=float))
 
 
-def _fit_bins(peaks: np.ndarray, weights: np.ndarray, k: int, d: int, nbins: int) -> Anchored:
+def _fit_bins(peaks: np.ndarray, weights: np.ndarray, k: int, d: int, nbins: int, family: str = "composition") -> Anchored:
     edges = tuple(round(float(e), 6) for e in np.quantile(peaks[:, d], np.linspace(0, 1, nbins + 1)[1:-1]))
     b = np.searchsorted(np.asarray(edges), peaks[:, d])
     specs = []
     for i in range(nbins):
         sub = peaks[b == i] if np.any(b == i) else peaks
-        member = fit_family(sub, weights, k, "composition", fixed=[Dictator(d)], sweeps=3)
+        member = fit_family(sub, weights, k, family, fixed=[Dictator(d)], sweeps=3)
         specs.append(tuple(member.spec[1:]))
     return Anchored(d, edges, tuple(specs))
 
@@ -65,15 +65,16 @@ def _cost(member: Anchored, peaks: np.ndarray, weights: np.ndarray) -> float:
     return float((np.min(np.abs(peaks[:, :, None] - loc[:, None, :]), axis=2) @ (weights / weights.sum())).mean())
 
 
-def fit_anchored(peaks: np.ndarray, weights: np.ndarray, k: int) -> tuple[Anchored, float, dict[int, float]]:
+def fit_anchored(peaks: np.ndarray, weights: np.ndarray, k: int, family: str = "composition") -> tuple[Anchored, float, dict[int, float]]:
     """The best anchored member (K >= 2) on the training profiles: bins chosen by two-fold
-    cross-validation within them. Returns (member, training cost, CV cost per bin count)."""
+    cross-validation within them, each bin's facilities from ``family`` (``"scale_free"``: no
+    phantoms). Returns (member, training cost, CV cost per bin count)."""
     d = int(np.argmax(weights))
     half = peaks.shape[0] // 2
     folds = ((peaks[:half], peaks[half:]), (peaks[half:], peaks[:half]))
-    cv = {nb: float(np.mean([_cost(_fit_bins(a, weights, k, d, nb), b, weights) for a, b in folds])) for nb in BIN_CHOICES}
+    cv = {nb: float(np.mean([_cost(_fit_bins(a, weights, k, d, nb, family), b, weights) for a, b in folds])) for nb in BIN_CHOICES}
     best_nb = min(cv, key=lambda nb: (cv[nb], nb))
-    member = _fit_bins(peaks, weights, k, d, best_nb)
+    member = _fit_bins(peaks, weights, k, d, best_nb, family)
     return member, _cost(member, peaks, weights), cv
 
 
@@ -113,14 +114,24 @@ __all__ = ["Anchored", "anchored_locations", "anchored_mechanism", "fit_anchored
            "fit_members", "member_mechanism", "member_body"]
 
 
-def fit_members(peaks: np.ndarray, weights: np.ndarray, k: int) -> dict:
+def fit_members(peaks: np.ndarray, weights: np.ndarray, k: int, scale_free: bool = False) -> dict:
     """Every family's best member on the training profiles (families.fit_all), plus the anchored
-    one for K >= 2, as ``{family: FittedMember}`` (an anchored member's ``spec`` is an Anchored)."""
-    from amdlib.problems.facility.families import FittedMember, fit_all
+    one for K >= 2, as ``{family: FittedMember}`` (an anchored member's ``spec`` is an Anchored).
 
-    out = dict(fit_all(peaks, weights, k))
+    ``scale_free``: only members without phantoms (no fixed point of the peak scale inside a
+    facility; the anchored bins still split the anchor's report), for rules that must transfer to
+    other peak distributions: phantoms fitted where uniform peaks fall clip every facility once
+    the peaks pile up near 0 or 1."""
+    from amdlib.problems.facility.families import SCALE_FREE, FittedMember, fit_all, fit_family
+
+    if scale_free:
+        out = {f: m for f, m in fit_all(peaks, weights, k).items() if f not in ("phantom", "composition")}
+        tries = [fit_family(peaks, weights, k, SCALE_FREE)] + [fit_family(peaks, weights, k, SCALE_FREE, start=m.spec) for m in out.values()]
+        out[SCALE_FREE] = min(tries, key=lambda m: m.train_cost)
+    else:
+        out = dict(fit_all(peaks, weights, k))
     if k >= 2:
-        member, cost, _ = fit_anchored(peaks, weights, k)
+        member, cost, _ = fit_anchored(peaks, weights, k, SCALE_FREE if scale_free else "composition")
         out["anchored"] = FittedMember("anchored", member, cost)
     return out
 

@@ -33,6 +33,12 @@ EXPONENTS = (-4.0, 0.0, 1.0, 2.0, 4.0)
 #: Phantom grid of the fit.
 PHANTOMS = np.linspace(0.0, 1.0, 41)
 FAMILIES = ("percentile", "weight_replicated", "weighted_quantile", "phantom", "dictator_hybrid", "composition")
+#: The composition without phantoms: weighted quantiles (every exponent) and dictators only, so no
+#: fixed point of the peak scale enters the rule (used where rules must transfer to other
+#: distributions; not in ``fit_all``'s list, so Experiment 4's seed is unchanged).
+SCALE_FREE = "scale_free"
+#: Families whose blocks include dictators.
+_DICTATOR_FAMILIES = ("dictator_hybrid", "composition", SCALE_FREE)
 #: Most candidate quantile levels per exponent (midpoints between attainable weight fractions).
 MAX_LEVELS = 120
 
@@ -119,6 +125,14 @@ def _levels(peaks: np.ndarray, w: np.ndarray) -> np.ndarray:
     return mids
 
 
+def _quantile_columns(peaks: np.ndarray, w: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """(B, Q) lower weighted quantiles of each row at every level of ``qs`` (one sort for all levels)."""
+    order = np.argsort(peaks, axis=1)
+    c = np.cumsum(w[order], axis=1)
+    j = np.minimum(np.sum(c[:, :, None] < qs[None, None, :] * np.sum(w), axis=1), peaks.shape[1] - 1)
+    return np.take_along_axis(np.take_along_axis(peaks, order, axis=1), j, axis=1)
+
+
 def _blocks(peaks: np.ndarray, weights: np.ndarray, family: str) -> tuple[list[Facility], np.ndarray]:
     """The unclipped candidate facilities of a family and their (B, C) columns (duplicates dropped)."""
     gs = {"percentile": (0.0,), "weight_replicated": (1.0,), "phantom": (0.0, 1.0), "dictator_hybrid": (0.0, 1.0)}.get(family, EXPONENTS)
@@ -127,14 +141,14 @@ def _blocks(peaks: np.ndarray, weights: np.ndarray, family: str) -> tuple[list[F
     seen: set[bytes] = set()
     for g in gs:
         w = weights ** g
-        for q in _levels(peaks, w):
-            col = weighted_quantile(peaks, w, float(q))
+        qs = _levels(peaks, w)
+        for q, col in zip(qs, _quantile_columns(peaks, w, qs).T):
             key = col.tobytes()
             if key not in seen:
                 seen.add(key)
                 blocks.append(Quantile(float(g), round(float(q), 6)))
                 cols.append(col)
-    if family in ("dictator_hybrid", "composition"):
+    if family in _DICTATOR_FAMILIES:
         for d in range(peaks.shape[1]):
             col = peaks[:, d].copy()
             if col.tobytes() not in seen:
@@ -157,25 +171,21 @@ def fit_family(peaks: np.ndarray, weights: np.ndarray, k: int, family: str, star
     """Best member of ``family`` on the training ``peaks`` by coordinate descent over the K
     facilities (each: the best candidate block given the others, then its phantoms). ``fixed``
     facilities come first in the spec, count in K and are never changed."""
-    if family not in FAMILIES:
+    if family not in FAMILIES + (SCALE_FREE,):
         raise ValueError(f"unknown family {family!r}")
     wn = weights / weights.sum()
     blocks, cols = _blocks(peaks, weights, family)
     phantoms = family in ("phantom", "composition")
     spec = list(fixed) + (list(start) if start else [])
     while len(spec) < k:  # greedy start: add the block that helps most
-        base = facility_locations(spec, peaks, weights) if spec else np.full((peaks.shape[0], 0), 0.0)
-        best_c = int(np.argmin([_cost(peaks, wn, np.concatenate([base, cols[:, [c]]], axis=1)) for c in range(cols.shape[1])]))
-        spec.append(blocks[best_c])
+        d_now = _distances(spec, peaks, weights)
+        spec.append(blocks[int(np.argmin(_column_costs(d_now, peaks, cols, wn)))])
     best = _cost(peaks, wn, facility_locations(spec, peaks, weights))
     for _ in range(sweeps):
         improved = False
         for i in range(len(fixed), k):
-            others = [f for j, f in enumerate(spec) if j != i]
-            d_oth = (np.min(np.abs(peaks[:, :, None] - facility_locations(others, peaks, weights)[:, None, :]), axis=2)
-                     if others else np.full(peaks.shape, np.inf))
-            dist = np.minimum(d_oth[:, :, None], np.abs(peaks[:, :, None] - cols[:, None, :]))  # (B, n, C)
-            c = int(np.argmin(np.einsum("bnc,n->c", dist, wn)))
+            d_oth = _distances([f for j, f in enumerate(spec) if j != i], peaks, weights)
+            c = int(np.argmin(_column_costs(d_oth, peaks, cols, wn)))
             f, raw = blocks[c], cols[:, c]
             if phantoms:
                 f = _tune_phantoms(f, raw, peaks, wn, d_oth)
@@ -188,14 +198,44 @@ def fit_family(peaks: np.ndarray, weights: np.ndarray, k: int, family: str, star
     return FittedMember(family, tuple(spec), best)
 
 
+def _distances(spec: Sequence[Facility], peaks: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(B, n) distance of every peak to the nearest facility of ``spec`` (inf when it is empty)."""
+    if not spec:
+        return np.full(peaks.shape, np.inf)
+    return np.min(np.abs(peaks[:, :, None] - facility_locations(spec, peaks, weights)[:, None, :]), axis=2)
+
+
+#: Candidate columns scored at once: a (B, n, 16) float32 block stays in cache, which makes the
+#: scoring (the fit's hot loop) several times faster than one big float64 temporary.
+COLUMN_BLOCK = 16
+
+
+def _column_costs(d_oth: np.ndarray, peaks: np.ndarray, cols: np.ndarray, wn: np.ndarray) -> np.ndarray:
+    """(C,) mean weighted cost when one facility sits at each candidate column and the others
+    leave distances ``d_oth`` (B, n). Float32 screening: the fit re-scores its choice in float64."""
+    p, d = peaks.astype(np.float32)[:, :, None], d_oth.astype(np.float32)[:, :, None]
+    c32, w32 = cols.astype(np.float32), wn.astype(np.float32)
+    out = np.empty(cols.shape[1])
+    buf = np.empty((peaks.shape[0], peaks.shape[1], COLUMN_BLOCK), dtype=np.float32)
+    for s in range(0, cols.shape[1], COLUMN_BLOCK):
+        block = c32[:, None, s:s + COLUMN_BLOCK]
+        b = buf[:, :, :block.shape[2]]
+        np.subtract(p, block, out=b)
+        np.abs(b, out=b)
+        np.minimum(b, d, out=b)
+        out[s:s + block.shape[2]] = np.matmul(w32, b).sum(axis=0) / peaks.shape[0]
+    return out
+
+
 def _tune_phantoms(f: Facility, raw: np.ndarray, peaks: np.ndarray, wn: np.ndarray, d_oth: np.ndarray) -> Facility:
-    """Phantoms [lo, hi] of one facility on the grid, given the other facilities' distances."""
+    """Phantoms [lo, hi] of one facility on the grid, given the other facilities' distances
+    (every grid point scored at once)."""
     lo, hi = 0.0, 1.0
     for _ in range(2):
-        costs = [float((np.minimum(d_oth, np.abs(peaks - np.clip(raw, a, max(a, hi))[:, None])) @ wn).mean()) for a in PHANTOMS]
-        lo = float(PHANTOMS[int(np.argmin(costs))])
-        costs = [float((np.minimum(d_oth, np.abs(peaks - np.clip(raw, min(lo, b), b)[:, None])) @ wn).mean()) for b in PHANTOMS]
-        hi = float(PHANTOMS[int(np.argmin(costs))])
+        cand = np.clip(raw[:, None], PHANTOMS[None, :], np.maximum(PHANTOMS, hi)[None, :])  # (B, G): lo = each grid point
+        lo = float(PHANTOMS[int(np.argmin(_column_costs(d_oth, peaks, cand, wn)))])
+        cand = np.clip(raw[:, None], np.minimum(lo, PHANTOMS)[None, :], PHANTOMS[None, :])
+        hi = float(PHANTOMS[int(np.argmin(_column_costs(d_oth, peaks, cand, wn)))])
         lo = min(lo, hi)
     return _clip(f, lo, hi)
 
@@ -219,7 +259,7 @@ def _belongs(spec: Sequence[Facility], family: str) -> bool:
     """Whether every facility of ``spec`` is a block the family may use."""
     gs = {"percentile": (0.0,), "weight_replicated": (1.0,), "phantom": (0.0, 1.0), "dictator_hybrid": (0.0, 1.0)}.get(family, EXPONENTS)
     for f in spec:
-        if isinstance(f, Dictator) and family not in ("dictator_hybrid", "composition"):
+        if isinstance(f, Dictator) and family not in _DICTATOR_FAMILIES:
             return False
         if isinstance(f, Quantile) and f.g not in gs:
             return False
@@ -228,5 +268,5 @@ def _belongs(spec: Sequence[Facility], family: str) -> bool:
     return True
 
 
-__all__ = ["Quantile", "Dictator", "FAMILIES", "weighted_quantile", "facility_locations", "mechanism_of", "render_body",
+__all__ = ["Quantile", "Dictator", "FAMILIES", "SCALE_FREE", "weighted_quantile", "facility_locations", "mechanism_of", "render_body",
            "FittedMember", "fit_family", "fit_all"]

@@ -50,9 +50,10 @@ def _source(doc: dict[str, str], body: str) -> str:
 
 SEEDS = {"vectorized": "return np.full((peaks.shape[0], K), 0.5)", "per_profile": "return np.full(K, 0.5)"}
 #: ``seed_rule`` choices: the best fitted member of the SP families (amdlib.problems.facility.families),
+#: the same without phantoms (``scale_free``: rules meant to transfer to other distributions),
 #: the best percentile rule fitted on the training profiles (a known SP baseline, written as
 #: quantile levels so it accepts any n), or the trivial constant rule.
-SEED_RULES = ("families", "percentile", "constant")
+SEED_RULES = ("families", "scale_free", "percentile", "constant")
 
 
 def percentile_levels(choice: tuple, n: int) -> list[float]:
@@ -136,7 +137,7 @@ class FacilityProblem(Problem):
         if convention not in SEEDS:
             raise UserError(f"unknown convention '{convention}'; choose vectorized or per_profile")
         if seed_rule not in SEED_RULES:
-            raise UserError(f"unknown seed_rule '{seed_rule}'; choose families, percentile or constant")
+            raise UserError(f"unknown seed_rule '{seed_rule}'; choose one of {', '.join(SEED_RULES)}")
         self.seed_rule = seed_rule
         self.n, self.k, self.distribution = int(n_agents), int(n_facilities), distribution
         self.weights_spec = weights
@@ -181,7 +182,7 @@ class FacilityProblem(Problem):
         """The best member of every SP family on the training profiles (coordinate descent)."""
         from amdlib.problems.facility.anchored import fit_members
 
-        return fit_members(self.profiles("search").peaks, self.weights, self.k)
+        return fit_members(self.profiles("search").peaks, self.weights, self.k, scale_free=self.seed_rule == "scale_free")
 
     @cached_property
     def seed_program(self) -> str:  # type: ignore[override]
@@ -192,7 +193,7 @@ class FacilityProblem(Problem):
         doc = SINGLE_DOC if single else VECTOR_DOC
         if self.seed_rule == "constant":
             return _source(doc, SEEDS[self.convention])
-        if self.seed_rule == "families":
+        if self.seed_rule in ("families", "scale_free"):
             from amdlib.problems.facility.anchored import member_body
 
             best = min(self.family_fits.values(), key=lambda m: m.train_cost)

@@ -96,20 +96,27 @@ def _weight_label(weights: str) -> str:
     return "unweighted" if str(weights).lower() == "none" else f"weights {weights}"
 
 
+def learning_problem(params: Mapping[str, Any], k: int, weights: str) -> Any:
+    """The Experiment 4 problem a mechanism is learned on here: uniform peaks, ``learn_n`` agents,
+    K facilities and the weighting, strict epsilon 0."""
+    from amdlib.problems.facility.problem import FacilityProblem
+
+    return FacilityProblem(n_agents=params["learn_n"], n_facilities=k, distribution="uniform", weights=weights,
+                           epsilon=0.0, n_train=params["n_train"], n_test=params["n_test"],
+                           n_misreports=params["n_misreports"], seed=params["seed"],
+                           seed_rule=params.get("seed_rule", "percentile"))
+
+
 def learn_here(params: Mapping[str, Any], progress: bool = False) -> tuple[list[Learned], dict[str, Any]]:
     """Learn one mechanism per (K, weighting) on uniform peaks with Experiment 4's problem and
     the run's search settings. Returns the mechanisms and the search results (for the ledger)."""
     from amdlib.core.engine import SearchConfig, run_search
-    from amdlib.problems.facility.problem import FacilityProblem
 
     learned, searches = [], {}
     config = SearchConfig.from_params(params)
     for k in params["ks"]:
         for weights in params["weightings"]:
-            problem = FacilityProblem(n_agents=params["learn_n"], n_facilities=k, distribution="uniform", weights=weights,
-                                      epsilon=0.0, n_train=params["n_train"], n_test=params["n_test"],
-                                      n_misreports=params["n_misreports"], seed=params["seed"],
-                                      seed_rule=params.get("seed_rule", "percentile"))
+            problem = learning_problem(params, k, weights)
             result = run_search(problem, config, progress=progress)
             label = f"K={k} {_weight_label(weights)} (learned here)"
             searches[label] = result

@@ -2,9 +2,10 @@
 
 Fitness is the expected fraction of VCG revenue redistributed *after* the
 fix (:mod:`.fix`), estimated on the run's common random profiles. A candidate
-is rejected when its clipped rebate is not convex along the order statistics
-(the fix would not be exact, see :mod:`.convexity`) or when, even so, a sample
-profile runs a deficit.
+is rejected when its clipped rebate is neither convex along the order
+statistics nor a nondecreasing star-shaped function of the m-th other bid
+alone (the fix would not be exact, see :mod:`.convexity`), or when, even so,
+a sample profile runs a deficit.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ TASK = (
     "rebates are never negative and never exceed the revenue in total; the scale may also go up when there "
     "is slack, so only the shape of your rule matters. The fix is exact only if max(rebate, 0) is convex in "
     "each order statistic (sums, products of different order statistics, squares with positive weight and "
-    "maxima are fine; minima, square roots and negative squares are rejected). "
+    "maxima are fine), or if max(rebate, 0) depends on others[:, m - 1] alone, never decreases in it and its "
+    "ratio to it never increases (any concave function that is >= 0 at 0, such as a minimum with a constant); "
+    "anything else is rejected. "
     "Fitness: the expected fraction of VCG revenue redistributed after the fix (higher is better; values "
     "are {dist}). The Bailey-Cavallo rule (m/n) * others[:, m] redistributes {bc:.4f} in expectation."
 )
@@ -83,6 +86,9 @@ class RedistributionProblem(Problem):
             "others[:, :m].mean(axis=1)",
             "np.maximum(others[:, m - 1] - others[:, 0] / n, 0.0)",
             "m / n * others[:, m]",
+            # star-shaped in the m-th other bid alone (the fix's second exact family, see .convexity)
+            "np.minimum(others[:, m - 1], 1.0)",  # a cap to lower: 1.0 is no cap at all
+            "others[:, m - 1] - 0.2 * others[:, m - 1] ** 2",
         ),
         constants=(0.0, 0.1, 0.2, 0.5, 1.0, 2.0),
         statements=(),
@@ -150,9 +156,13 @@ class RedistributionProblem(Problem):
             return Evaluation.failed("output: non-finite rebates")
         curvature = convexity.worst_second_difference(outputs["lines"])
         if curvature < -1e-9:
-            return Evaluation.failed(
-                f"not convex: max(rebate, 0) bends down along an order statistic (second difference {curvature:.2e}); "
-                "the fix is exact only for rebates convex in each order statistic")
+            points = self.payload(split)["lines_t"].T
+            star = convexity.star_violation(outputs["lines"], points, self.m)
+            if star > 1e-9:
+                return Evaluation.failed(
+                    f"not convex: max(rebate, 0) bends down along an order statistic (second difference {curvature:.2e}) "
+                    f"and is not a nondecreasing star-shaped function of others[:, m - 1] alone (violation {star:.2e}); "
+                    "the fix is exact only for those two families")
         revenue = vcg_revenue(profiles, self.m)
         total = rebates.sum(axis=1)
         deficits = int(np.count_nonzero(total - revenue > TOL * np.maximum(1.0, revenue)))

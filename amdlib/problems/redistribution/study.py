@@ -106,13 +106,22 @@ def _summary(total: np.ndarray, revenue: np.ndarray, raw: Mapping[str, np.ndarra
 
 
 def study_setting(params: Mapping[str, Any], n: int, m: int, budget: int, sandbox: Any,
-                  progress: bool = False) -> dict[str, Any]:
-    """Search, holdout comparison, audit and worst case for one (n, m)."""
+                  progress: bool = True) -> dict[str, Any]:
+    """Search, holdout comparison, audit and worst case for one (n, m).
+
+    With ``progress`` a line names the setting and the search shows its progress bar
+    (candidates, best score; `amd run` turns it into a line every few seconds in a pipe).
+    """
     from amdlib.core.engine import SearchConfig, run_search
 
     problem = make_problem(params, n, m)
     config = SearchConfig.from_params({**params, "max_evaluations": budget})
+    if progress:
+        print(f"setting {n}x{m}: {config.method} search over {budget} evaluations", flush=True)
     result = run_search(problem, config, progress=progress, sandbox=sandbox)
+    if progress:
+        print(f"setting {n}x{m}: best search fraction {result.best.score:.4f}; holdout comparison, audit on "
+              f"{params['audit_profiles']:,} profiles and worst case", flush=True)
     if not result.best.valid:
         return {"setting": f"{n}x{m}", "n": n, "m": m, "valid": False, "error": result.best.evaluation.error,
                 "search": result}
@@ -163,7 +172,7 @@ def rebate_curve(mech: ev.Mechanism, others: np.ndarray, q: int, grid: np.ndarra
     return mech(profiles)["rebates"][:, -1]
 
 
-def neural_study(params: Mapping[str, Any], sandbox: Any, progress: bool = False) -> dict[str, Any]:
+def neural_study(params: Mapping[str, Any], sandbox: Any, progress: bool = True) -> dict[str, Any]:
     """Train the rebate network, fix it, distil it into code (NNA), fix that; holdout fractions of both."""
     from amdlib.core.engine import SearchConfig, run_search
     from amdlib.problems.redistribution import neural
@@ -171,10 +180,14 @@ def neural_study(params: Mapping[str, Any], sandbox: Any, progress: bool = False
 
     problem = make_problem(params)
     n, m = problem.n, problem.m
+    if progress:
+        print(f"training the rebate network: {params['neural_steps']} steps", flush=True)
     net = neural.train(n, m, params["distribution"], steps=params["neural_steps"], seed=params["seed"])
     net_mech = ev.rule_mechanism(net.rebate, n, m)
     distill = DistillProblem(problem, net.rebate)
     config = SearchConfig.from_params({**params, "max_evaluations": params["nna_evaluations"], "holdout": False})
+    if progress:
+        print(f"NNA: distilling the network into code, {params['nna_evaluations']} evaluations", flush=True)
     result = run_search(distill, config, progress=progress, sandbox=sandbox)
     profiles = problem.profiles("holdout")
     revenue = m * profiles[:, m]

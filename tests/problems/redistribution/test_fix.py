@@ -8,6 +8,7 @@ from amdlib.problems.redistribution import baselines as lin
 from amdlib.problems.redistribution.evaluation import adversarial_profiles, rule_mechanism
 from amdlib.problems.redistribution.fix import TOL
 from amdlib.problems.redistribution.model import vcg_revenue
+from tests.problems.redistribution.dense import dense_min_ratio
 
 SETTINGS = [(3, 1), (4, 1), (4, 2), (5, 2), (6, 3)]
 LEVELS = st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0.0, 1.0)
@@ -75,14 +76,9 @@ def test_scale_matches_dense_own_bid_search():
     b = -np.sort(-rng.uniform(size=n))
     res = rule_mechanism(h, n, m)(b[None])
     for k in range(n):
-        others = np.delete(b, k)
-        ratios = []
-        for x in np.linspace(0, 1, 2001):
-            p = -np.sort(-np.append(others, x))
-            own = [np.maximum(h(np.delete(p, j)[None], n, m), 0)[0] for j in range(n)]
-            ratios.append(vcg_revenue(p[None], m)[0] / sum(own))
-        assert res["scale"][0, k] == pytest.approx(min(ratios), rel=2e-3)
-        assert res["scale"][0, k] <= min(ratios) + 1e-12
+        dense = dense_min_ratio(h, b, k, n, m, 2001)
+        assert res["scale"][0, k] == pytest.approx(dense, rel=2e-3)
+        assert res["scale"][0, k] <= dense + 1e-12
 
 
 def test_fix_is_scale_invariant():
