@@ -7,7 +7,10 @@ strings such as ``"<= 20 ms"``; ``Figure.ok`` says whether the target is met.
 from __future__ import annotations
 
 import importlib
+import statistics
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 #: name -> module; order is the print order.
 MODULES: dict[str, str] = {
@@ -50,3 +53,13 @@ def load(name: str):
         if err.name == MODULES[name]:
             return None
         raise
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """The median wall time of ``repeats`` calls of ``fn``, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
 import time
-from typing import Callable
 
 
-from amdlib.benchmarks import Figure
+from amdlib.benchmarks import Figure, median_seconds
 from amdlib.problems.correlated.distribution import GridLaw
 from amdlib.problems.correlated.harness import harness
 from amdlib.problems.correlated.optimum import optimal_mechanism
@@ -21,15 +19,6 @@ _CANDIDATE = (
 )
 
 
-def _median(fn: Callable[[], object], repeats: int, scale: float) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * scale)
-    return statistics.median(times)
-
-
 def run(quick: bool) -> list[Figure]:
     problem = CorrelatedRevenueProblem(21, 0.5)
     payload = problem.payload("search")
@@ -39,7 +28,7 @@ def run(quick: bool) -> list[Figure]:
         problem.score(harness(lambda b, o, ps, pa, st: b - st * pa / ps, payload), "search")
 
     figures = [Figure("correlated: one candidate, exact over 441 profiles incl. fix + audit (median)",
-                      _median(direct, 20 if quick else 100, 1000.0), "ms", "<= 20")]
+                      1000.0 * median_seconds(direct, 20 if quick else 100), "ms", "<= 20")]
 
     from amdlib.core.evaluator import Evaluator
     from amdlib.core.sandbox import Sandbox
@@ -48,17 +37,17 @@ def run(quick: bool) -> list[Figure]:
         ev = Evaluator(problem, sandbox)
         ev.evaluate_code(_CANDIDATE, "holdout")  # warm the worker; the holdout split is not cached
         figures.append(Figure("correlated: same, through the sandbox (median)",
-                              _median(lambda: ev.evaluate_code(_CANDIDATE, "holdout"), 5 if quick else 20, 1000.0),
+                              1000.0 * median_seconds(lambda: ev.evaluate_code(_CANDIDATE, "holdout"), 5 if quick else 20),
                               "ms"))
 
     for rho in (0.5, 0.0):
         law = GridLaw(21, rho)
         figures.append(Figure(f"correlated: MILP optimum, G=21, rho={rho:g} (median solve)",
-                              _median(lambda: optimal_mechanism(law), 3 if quick else 7, 1.0), "s", "<= 2",
+                              median_seconds(lambda: optimal_mechanism(law), 3 if quick else 7), "s", "<= 2",
                               note=f"revenue {optimal_mechanism(law).revenue:.6f}"))
     if not quick:
         law = GridLaw(41, 0.5)
-        figures.append(Figure("correlated: MILP optimum, G=41, rho=0.5", _median(lambda: optimal_mechanism(law), 1, 1.0),
+        figures.append(Figure("correlated: MILP optimum, G=41, rho=0.5", median_seconds(lambda: optimal_mechanism(law), 1),
                               "s", note="scaling check"))
         from amdlib.problems.correlated.regretnet import RegretNetConfig, train
 

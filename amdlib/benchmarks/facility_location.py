@@ -7,25 +7,13 @@ separately).
 
 from __future__ import annotations
 
-import statistics
-import time
-from typing import Callable
 
 import numpy as np
 
-from amdlib.benchmarks import Figure
+from amdlib.benchmarks import Figure, median_seconds
 from amdlib.problems.facility.baselines import nonsp_optimum
 from amdlib.problems.facility.evaluation import evaluate_mechanism
 from amdlib.problems.facility.data import make_profiles, resolve_weights
-
-
-def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def _per_profile(peaks, weights, k):
@@ -47,9 +35,9 @@ def run(quick: bool) -> list[Figure]:
     data = make_profiles("uniform", n, 1000, 10, 0, "test")
     w = resolve_weights("fixed", n)
     reps = 1 if quick else 3
-    per = _median_seconds(lambda: evaluate_mechanism(_per_profile, data, w, k, per_profile=True), reps)
-    vec = _median_seconds(lambda: evaluate_mechanism(_vectorized, data, w, k), reps * 3)
-    opt = _median_seconds(lambda: nonsp_optimum(data.peaks, w, k), reps * 3)
+    per = median_seconds(lambda: evaluate_mechanism(_per_profile, data, w, k, per_profile=True), reps)
+    vec = median_seconds(lambda: evaluate_mechanism(_vectorized, data, w, k), reps * 3)
+    opt = median_seconds(lambda: nonsp_optimum(data.peaks, w, k), reps * 3)
     note = "1000 profiles x 10 misreports x 10 agents (101,000 mechanism calls), n=10, K=4, with regret"
     return [
         Figure("full evaluation, per-profile Python mechanism", per, "s", "<= 1", note),

@@ -7,25 +7,14 @@ reports its holdout revenue against the acceptance target (>= 0.545, above bundl
 
 from __future__ import annotations
 
-import statistics
 import time
-from typing import Callable
 
-from amdlib.benchmarks import Figure
+from amdlib.benchmarks import Figure, median_seconds
 from amdlib.problems.multi_item.audit import audit_menu
 from amdlib.problems.multi_item.baselines import MV_BUNDLE, MV_ITEM, two_price_menu
 from amdlib.problems.multi_item.distributions import ValueLaw
 from amdlib.problems.multi_item.harness import harness
 from amdlib.problems.multi_item.problem import MultiItemProblem
-
-
-def _median(fn: Callable[[], object], repeats: int, scale: float) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * scale)
-    return statistics.median(times)
 
 
 def _posted(v1, v2):
@@ -43,12 +32,12 @@ def run(quick: bool) -> list[Figure]:
     figures = []
     for name, fn, target in (("posted prices (4 entries)", _posted, "<= 50"),
                              ("lotteries (2601 entries)", _lottery, "<= 1000")):
-        ms = _median(lambda: prob.score(harness(fn, payload), "search"), 5 if quick else 20, 1000.0)
+        ms = 1000.0 * median_seconds(lambda: prob.score(harness(fn, payload), "search"), 5 if quick else 20)
         figures.append(Figure(f"multi_item: score one candidate, {name}, 20k types (median)", ms, "ms", target))
     v1, v2 = prob.sample("holdout")
     menu = two_price_menu(MV_ITEM, MV_BUNDLE)
     figures.append(Figure("multi_item: SP audit, 20k types x 201^2 misreports (median)",
-                          _median(lambda: audit_menu(menu, v1[:20000], v2[:20000]), 3, 1.0), "s", "<= 2"))
+                          median_seconds(lambda: audit_menu(menu, v1[:20000], v2[:20000]), 3), "s", "<= 2"))
     if not quick:
         from amdlib.problems.multi_item.rochetnet import RochetNetConfig, train
 

@@ -7,25 +7,14 @@ process with a typical evolved rule, and the same through the sandbox.
 
 from __future__ import annotations
 
-import statistics
-import time
 
-from amdlib.benchmarks import Figure
+from amdlib.benchmarks import Figure, median_seconds
 
 CANDIDATE = '''import numpy as np
 
 def rebate(others, n, m):
     return others[:, m] + 0.76 * others[:, m - 1] + 0.1 * others[:, m] * others[:, -1]
 '''
-
-
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
 
 
 def run(quick: bool) -> list[Figure]:
@@ -41,14 +30,14 @@ def run(quick: bool) -> list[Figure]:
     exec(CANDIDATE, namespace)  # trusted benchmark code, not a candidate
     fn = namespace["rebate"]
     repeats = 5 if quick else 21
-    local = _median_ms(lambda: problem.score(harness(fn, payload), "search"), repeats)
+    local = 1e3 * median_seconds(lambda: problem.score(harness(fn, payload), "search"), repeats)
     figures = [Figure("evaluate one candidate incl. fix, 3000 profiles, n=10 (in process)", local, "ms", "<= 50",
                       note="candidate on 1.38M others' vectors + worst-case scaling fix + score")]
     with Sandbox(workers=1, memory_mb=problem.memory_mb) as sandbox:
         evaluator = Evaluator(problem, sandbox)
         payload_s, key = evaluator.payload("search")
         evaluator.outputs(CANDIDATE, payload_s, key)  # warm-up: the worker caches the payload
-        sandboxed = _median_ms(lambda: problem.score(evaluator.outputs(CANDIDATE, payload_s, key), "search"), repeats)
+        sandboxed = 1e3 * median_seconds(lambda: problem.score(evaluator.outputs(CANDIDATE, payload_s, key), "search"), repeats)
     figures.append(Figure("evaluate one candidate incl. fix, 3000 profiles, n=10 (sandbox, payload cached)", sandboxed,
                           "ms", note="adds the worker round trip"))
     return figures

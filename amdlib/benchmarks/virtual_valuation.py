@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 
 import numpy as np
 
-from amdlib.benchmarks import Figure
+from amdlib.benchmarks import Figure, median_seconds
 from amdlib.core.engine import SearchConfig, run_search
 from amdlib.core.evaluator import Evaluator
 from amdlib.core.sandbox import Sandbox
@@ -19,15 +17,6 @@ from amdlib.problems.virtual_valuation.problem import VirtualValuationProblem, h
 _CANDIDATE = "import numpy as np\n\ndef priority(bid, cdf, pdf):\n    return bid - (1 - cdf) / pdf\n"
 
 
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def run(quick: bool) -> list[Figure]:
     problem = VirtualValuationProblem()
     payload = problem.payload("search")
@@ -36,7 +25,7 @@ def run(quick: bool) -> list[Figure]:
     def direct() -> None:
         problem.score(harness(lambda b, c, p: b - (1 - c) / p, payload), "search")
 
-    figures = [Figure("vv: one candidate, 3000 samples incl. fix (harness + score, median)", _median_ms(direct, 50), "ms", "<= 10")]
+    figures = [Figure("vv: one candidate, 3000 samples incl. fix (harness + score, median)", 1e3 * median_seconds(direct, 50), "ms", "<= 10")]
     with Sandbox(workers=1) as sandbox:
         ev = Evaluator(problem, sandbox)
 
@@ -45,7 +34,7 @@ def run(quick: bool) -> list[Figure]:
             problem.score(ev.outputs(_CANDIDATE, payload, "vv-bench"), "search")
 
         sandboxed()  # warm the worker and its payload cache
-        figures.append(Figure("vv: same, through the sandbox (median)", _median_ms(sandboxed, 30), "ms", "<= 10"))
+        figures.append(Figure("vv: same, through the sandbox (median)", 1e3 * median_seconds(sandboxed, 30), "ms", "<= 10"))
 
     params = {**defaults(EXPERIMENT), "max_evaluations": 150 if quick else 400}
     truth = study.baselines(params)

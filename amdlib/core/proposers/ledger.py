@@ -182,8 +182,7 @@ class Ledger:
         self.max_tokens = int(max_tokens or 0)
         self.enforce = enforce
         self.run = run if run is not None else RunBudget(max_calls, max_cost_usd, announce=False)
-        if not enforce:
-            self.run_caps = RunBudget()  # uncapped stand-in for reservations
+        self._caps = self.run if enforce else RunBudget()  # not enforcing: an uncapped stand-in for reservations
         self.max_calls = self.run.max_calls if enforce else 0
         self.max_cost_usd = self.run.max_cost_usd if enforce else 0.0
         self._lock = threading.Lock()
@@ -218,7 +217,7 @@ class Ledger:
         return call_cost(self.price, prompt, self.max_tokens)
 
     def _budget(self) -> RunBudget:
-        return self.run if self.enforce else self.run_caps
+        return self._caps
 
     def reserve(self, index: int | None = None, messages: list[Mapping[str, str]] | None = None) -> None:
         """Claim a slot for one call, or raise BudgetExhausted if it would exceed a cap.

@@ -41,6 +41,22 @@ def error(status: int, message: str = "boom", code: str = "err") -> tuple[int, d
     return status, {"error": {"message": message, "type": code, "code": code}}
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 handler that answers JSON and keeps pytest's output clean (shared by the test servers)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
 class ChatServer:
     """``answer(body) -> str | (status, body) | HANG`` answers each POST unless ``script`` has a queued answer."""
 
@@ -55,20 +71,7 @@ class ChatServer:
         self.released = threading.Event()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 self._send(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "t"}
                                                             for m in server.models]})

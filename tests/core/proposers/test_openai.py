@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from amdlib.core.program import ProposalRequest
 from amdlib.core.proposers.cassette import RecordingProposer, ReplayProposer
 from amdlib.core.proposers.openai_client import PLACEHOLDER_KEY, OpenAIProposer, resolve_endpoint
 from amdlib.errors import BudgetExhausted, UserError
+from tests.core.proposers.chat_server import JsonHandler
 
 KEY = "sk-test-SECRET-0123456789"
 CODE = "def f(x):\n    return x + 1\n"
@@ -49,20 +50,7 @@ class FakeEndpoint:
         self.lock = threading.Lock()
         endpoint = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep pytest output clean
-                pass
-
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 self._send(200, {"object": "list", "data": [{"id": "served-model", "object": "model", "owned_by": "me"}]})
 
