@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from amdlib.core.code_locate import Located, locate, split_reasoning, thought_of
 from amdlib.core.sandbox.policy import bound_names
-from amdlib.core.parsing import parse as parse_source
+from amdlib.core.parsing import parse as parse_source, unparse, walk
 
 __all__ = ["Extracted", "extract", "normalize", "code_hash"]
 
@@ -48,7 +48,7 @@ def normalize(code: str) -> str:
 
     Raises ``SyntaxError`` if ``code`` does not parse.
     """
-    return ast.unparse(parse_source(code))
+    return unparse(parse_source(code))
 
 
 def code_hash(code: str) -> str:
@@ -95,7 +95,7 @@ def strip_docstrings(code: str) -> str:
 
 
 def _without_docstrings(tree: ast.Module) -> ast.Module:
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.body and _is_docstring(node.body[0]):
                 node.body = node.body[1:] or [ast.Pass()]
@@ -181,7 +181,7 @@ def _choose(located: Located, name: str) -> tuple[ast.Module, ast.FunctionDef] |
                 key = (v, order, pos)
                 if best_key is None or key > best_key:
                     best, best_key = (module, fdef), key
-        called = {n.func.id for f in funcs for n in ast.walk(f)
+        called = {n.func.id for f in funcs for n in walk(f)
                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         roots = [f for f in funcs if f.name not in called and f.args.args and _returns_value(f)]
         if roots:
@@ -217,7 +217,7 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 def _strip_annotations(tree: ast.AST) -> None:
     """Remove type annotations: they add imports (typing) without changing behaviour."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             node.returns = None
             a = node.args
@@ -239,7 +239,7 @@ def _unannotate(stmt: ast.stmt) -> ast.stmt | None:
 
 
 def _loaded(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _defined_names(stmt: ast.stmt) -> set[str]:
@@ -248,7 +248,7 @@ def _defined_names(stmt: ast.stmt) -> set[str]:
         return {stmt.name}
     if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return {n.id for t in targets for n in walk(t) if isinstance(n, ast.Name)}
     return set()
 
 
@@ -273,12 +273,12 @@ def _assemble(module: ast.Module, func: ast.FunctionDef, name: str,
         body = [s for s in body if name not in _defined_names(s) or s is func]
         func.name = name
         for s in body:
-            for n in ast.walk(s):
+            for n in walk(s):
                 if isinstance(n, ast.Name) and n.id == old:
                     n.id = name
     new = ast.Module(body=body, type_ignores=[])
     _strip_annotations(new)
-    used = _loaded(new) | {n.value.id for n in ast.walk(new)
+    used = _loaded(new) | {n.value.id for n in walk(new)
                            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
     imports = used_imports(module.body, used)
     bound = bound_names(new) | bound_names(ast.Module(body=imports, type_ignores=[]))
@@ -287,4 +287,4 @@ def _assemble(module: ast.Module, func: ast.FunctionDef, name: str,
         if short in used and short not in bound and short not in _BUILTINS and mod in allowed_modules:
             added.extend(parse_source(line).body)
     new.body = added + imports + new.body
-    return ast.unparse(ast.fix_missing_locations(new))
+    return unparse(ast.fix_missing_locations(new))

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from amdlib.core.problem import Evaluation
-from amdlib.core.parsing import parse as parse_source
+from amdlib.core.parsing import parse as parse_source, unparse, walk
 
 METHODS = ("nelder-mead", "powell")
 #: Fitted values are written with this many significant digits (readable code, stable hashes).
@@ -50,18 +50,18 @@ class FitConfig:
 def _skip_nodes(tree: ast.AST) -> set[int]:
     """Ids of constant nodes that are structural: inside ``axis=`` (or similar) keywords and subscripts."""
     skip: set[int] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.keyword) and node.arg in ("axis", "axes", "dtype", "shape", "keepdims", "ord"):
-            skip.update(id(n) for n in ast.walk(node.value))
+            skip.update(id(n) for n in walk(node.value))
         elif isinstance(node, ast.Subscript):
-            skip.update(id(n) for n in ast.walk(node.slice))
+            skip.update(id(n) for n in walk(node.slice))
     return skip
 
 
 def _literal_nodes(tree: ast.AST) -> list[ast.Constant]:
     """Float literals of ``tree`` in source order (docstrings are strings, so never included)."""
     skip = _skip_nodes(tree)
-    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is float
+    nodes = [n for n in walk(tree) if isinstance(n, ast.Constant) and type(n.value) is float
              and math.isfinite(n.value) and id(n) not in skip]
     return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
 
@@ -87,12 +87,12 @@ def substitute(code: str, values: Sequence[float]) -> str:
             _negate(tree, node)
         else:
             node.value = v
-    return ast.unparse(tree)
+    return unparse(tree)
 
 
 def _negate(tree: ast.AST, node: ast.Constant) -> None:
     """Wrap ``node`` in a unary minus (in place) by rewriting its parent's reference."""
-    for parent in ast.walk(tree):
+    for parent in walk(tree):
         for name, value in ast.iter_fields(parent):
             if value is node:
                 setattr(parent, name, ast.UnaryOp(op=ast.USub(), operand=node))

@@ -48,6 +48,15 @@ PARAMS: dict[str, Param] = {
                          "one's outcome against the best percentile rule (offline default: about 5 min on 2 cores)"),
 }
 
+
+def check_epsilon(params: dict[str, Any]) -> str | None:
+    """``epsilon_source: regretnet`` measures epsilon, so an epsilon set as well contradicts it."""
+    if params["epsilon_source"] == "regretnet" and float(params["epsilon"]) != 0.0:
+        return (f"epsilon_source: regretnet measures epsilon, but epsilon is set to {params['epsilon']:g}: "
+                "set epsilon to 0 or epsilon_source to value")
+    return None
+
+
 EXPERIMENT = Experiment(
     name="facility_location",
     notebook="notebooks/04_facility_location.ipynb",
@@ -74,6 +83,7 @@ EXPERIMENT = Experiment(
     paper_tables="amdlib.experiments.facility_tables:paper_tables",
     description="Evolve strategy-proof mechanisms placing K facilities among n weighted agents; compare with "
     "percentile, dictatorial and constant rules, MoulinNet, RegretNet and the non-SP optimum.",
+    check=check_epsilon,  # refused before any kernel starts
 )
 
 

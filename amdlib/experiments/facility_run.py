@@ -87,10 +87,12 @@ def resolve_epsilon(params: dict[str, Any], cache_dir: str | Path | None = None)
     baseline) and uses its max regret on the training profiles (amdlib.problems.facility.epsilon)."""
     if params.get("epsilon_source", "value") != "regretnet":
         return {"source": "value", "epsilon": float(params["epsilon"])}
-    if float(params["epsilon"]) != 0.0:
-        raise UserError(f"epsilon_source: regretnet measures epsilon, but epsilon is set to {params['epsilon']:g}: "
-                        "set epsilon to 0 or epsilon_source to value")
+    from amdlib.experiments.facility_location import check_epsilon  # params validation refuses it first
     from amdlib.problems.facility.epsilon import regretnet_epsilon, regretnet_setup
+
+    conflict = check_epsilon(params)
+    if conflict:  # params that skipped validation (a library call)
+        raise UserError(conflict)
 
     problem = make_problem(params)
     cfg, data = regretnet_setup(problem, params)

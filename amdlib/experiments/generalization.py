@@ -16,8 +16,9 @@ def _weightings_error(values: list) -> str | None:
 PARAMS: dict[str, Param] = {
     **search_params(method="eoh", max_evaluations=60, pop_size=8, fit_constants=True, fit_budget=20),
     "seed_rule": Param(str, "families", "seed of the searches run here: the best fitted member of Experiment 4's SP "
-                       "families on the uniform training profiles, the same without phantoms (scale_free: no fixed point "
-                       "of the peak scale inside a facility, so it transfers to skewed peaks), the best percentile rule, "
+                       "families on the uniform training profiles, the same without fitted phantoms (scale_free: no fitted "
+                       "point of the peak scale inside a facility, so it transfers to skewed peaks; the midpoint rule's "
+                       "fixed point 1/2 joins them), the best percentile rule, "
                        "or the constant rule", choices=("families", "scale_free", "percentile", "constant")),
     "source_runs": Param(list, [], "Experiment 4 run ids (outputs/facility_location/<id>) whose learned mechanisms are "
                          "evaluated; empty: learn them here with a small search on uniform peaks", item_type=str),

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, Self, Sequence
 
 from amdlib.errors import UserError
 from amdlib.llm.cpu import describe, missing_baseline
@@ -81,7 +81,25 @@ def _answers(url: str) -> bool:
         return False
 
 
-class LocalServer:
+def openai_url(host: str, port: int) -> str:
+    """The OpenAI base URL of a server listening on ``host:port``."""
+    return f"http://{host}:{port}/v1"
+
+
+class Stoppable:
+    """A running server that :meth:`stop` ends; as a context manager, leaving the ``with`` block stops it."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalServer(Stoppable):
     """A running llama.cpp server subprocess (its own process group); a context manager.
 
     ``base_url`` is the OpenAI base URL (``http://HOST:PORT/v1``), ``model`` the
@@ -92,7 +110,7 @@ class LocalServer:
         self.process = process
         self.host = host
         self.port = port
-        self.base_url = f"http://{host}:{port}/v1"
+        self.base_url = openai_url(host, port)
         self.model = MODEL_ALIAS
         self._log = log
         self.startup_s = 0.0
@@ -169,12 +187,6 @@ class LocalServer:
                     continue
         if self._log is not None and not self._log.closed:
             self._log.close()
-
-    def __enter__(self) -> "LocalServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _die_with_parent() -> None:

@@ -202,6 +202,9 @@ def validate(experiment: Experiment, values: Mapping[str, Any], source: str) -> 
     full = {k: p.default for k, p in experiment.params.items()}
     for key, value in values.items():
         full[key] = check_value(key, experiment.params[key], value, source)
+    reason = experiment.check(full) if experiment.check is not None else None
+    if reason:  # values fine one by one, but not together
+        raise UserError(f"{source}: {reason}")
     return full
 
 
@@ -227,4 +230,5 @@ def load_params(experiment: Experiment, path: str | Path | None, sets: list[str]
         validate(experiment, values, str(path))
         reject_runner_keys(values, str(path))
     values.update(parse_sets(experiment, sets))
-    return validate(experiment, values, str(path) if path else "--set")
+    source = f"{path} with --set" if path is not None and sets else str(path) if path is not None else "--set"
+    return validate(experiment, values, source)  # each value is checked already: only a conflict can be left

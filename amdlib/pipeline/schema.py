@@ -53,6 +53,8 @@ class Experiment:
     key_metrics: tuple[str, ...] = ()
     paper_tables: str | None = None
     description: str = ""
+    #: Check across parameters, on the full validated params: None if fine, else the reason (one line).
+    check: Callable[[dict[str, Any]], str | None] | None = None
 
 
 SEARCH_METHODS = ("funsearch", "eoh", "eoh-e", "random")

@@ -76,3 +76,36 @@ def test_malformed_yaml(write_yaml, text, needle):
 def test_missing_file(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         load_yaml(tmp_path / "absent.yaml")
+
+
+def test_a_check_across_parameters_is_refused_naming_the_source(write_yaml):
+    from amdlib.experiments import get
+
+    exp = get("facility_location")
+    conflict = "epsilon_source: regretnet measures epsilon, but epsilon is set to 0.01: set epsilon to 0 or epsilon_source to value"
+    both = write_yaml("both.yaml", {"epsilon_source": "regretnet", "epsilon": 0.01})
+    with pytest.raises(UserError) as err:
+        load_params(exp, both)
+    assert str(err.value) == f"{both}: {conflict}"
+    paper = write_yaml("paper.yaml", {"epsilon_source": "regretnet"})
+    with pytest.raises(UserError) as err:
+        load_params(exp, paper, ["epsilon=0.01"])
+    assert str(err.value) == f"{paper} with --set: {conflict}"  # the conflict is the file's and the --set's together
+    assert load_params(exp, paper, ["epsilon=0"])["epsilon_source"] == "regretnet"
+    assert load_params(exp, paper, ["epsilon=0.01", "epsilon_source=value"])["epsilon"] == 0.01
+
+
+def test_the_cli_refuses_a_conflicting_epsilon_before_any_kernel_starts(amd, tmp_path, monkeypatch):
+    from tests.core.proposers.chat_server import closed_port
+
+    # A key and an endpoint, so that only the parameters can stop the run here (the endpoint check comes later).
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-unused")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
+    out = tmp_path / "out"
+    done = amd("run", "facility_location", "-p", "params/facility_location/paper.yaml", "--set", "epsilon=0.01",
+               "--outputs", str(out), timeout=120)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.splitlines() == [
+        "amd: error: params/facility_location/paper.yaml with --set: epsilon_source: regretnet measures epsilon, "
+        "but epsilon is set to 0.01: set epsilon to 0 or epsilon_source to value"]
+    assert done.stdout == "" and not out.exists()  # nothing started, nothing written

@@ -1,14 +1,7 @@
 """Record and replay LLM exchanges (cassettes), so that an LLM-driven run reruns offline.
 
-A cassette is a JSON Lines file, one exchange per line::
-
-    {"key": ..., "index": 7, "model": ..., "messages": [...], "params": {...},
-     "response": "...", "usage": {...}}
-
-``key`` is the sha256 of a canonical JSON of the model, the messages, the
-sampling parameters (temperature, max_tokens, seed) and the request's sample
-index. Recording appends one line per exchange and flushes it at once, so a
-killed run leaves a valid prefix. Replaying looks requests up by key; a
+The file (one JSON line per exchange, keyed by the request) is
+:mod:`amdlib.core.proposers.cassette_file`. Replaying looks requests up by key; a
 request the cassette does not hold is a :class:`~amdlib.errors.CassetteMiss`.
 Credentials are never part of an exchange, so they never reach the file.
 
@@ -26,110 +19,17 @@ run's ledger as the call it was, and only the rest is sent to the endpoint.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import threading
 from pathlib import Path
 from typing import Any, Protocol
 
 from amdlib.core.program import Proposal, ProposalRequest
+from amdlib.core.proposers.cassette_file import (  # noqa: F401 (re-exported: the cassette's public API)
+    BUDGET_MARK, FIELDS, CassetteWriter, Recorded, endpoint_seed, load_cassette, read_recorded, request_key,
+    sampling_params, shown_path,
+)
 from amdlib.core.proposers.ledger import Ledger, RunBudget, current_run
 from amdlib.errors import BudgetExhausted, CassetteMiss, UserError
-
-FIELDS = ("key", "index", "model", "messages", "params", "response", "usage")
-BUDGET_MARK = "budget-exhausted"
-
-
-def endpoint_seed(seed: int) -> int:
-    """The sampling seed sent to an endpoint (31 bits: some servers reject larger ones)."""
-    return int(seed) % (2**31)
-
-
-def sampling_params(temperature: float, max_tokens: int, seed: int) -> dict[str, Any]:
-    """The sampling parameters of one request, as sent and as keyed."""
-    return {"temperature": float(temperature), "max_tokens": int(max_tokens), "seed": endpoint_seed(seed)}
-
-
-def request_key(model: str, messages: list[dict[str, str]], params: dict[str, Any], index: int) -> str:
-    """sha256 hex of the canonical JSON of one request (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(
-        {"model": model, "messages": messages, "params": params, "index": int(index)},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _repair_tail(path: Path) -> None:
-    """Drop a partial last line (a run killed mid-write) so appends stay valid JSON Lines."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if data.endswith(b"\n"):
-        return
-    with open(path, "r+b") as fh:
-        fh.truncate(data.rfind(b"\n") + 1)
-
-
-class CassetteWriter:
-    """Appends exchanges to a cassette, one flushed line each (thread-safe)."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _repair_tail(self.path)
-            self._fh = open(self.path, "a", encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"cannot write the cassette {self.path} ({exc.strerror or exc}); choose another path") from exc
-        self._lock = threading.Lock()
-
-    def write(self, entry: dict[str, Any]) -> None:
-        """Append one exchange and flush it to disk."""
-        line = json.dumps({k: entry[k] for k in FIELDS}, ensure_ascii=False, sort_keys=False) + "\n"
-        if "\n" in line[:-1]:  # json.dumps escapes newlines; a line must stay one line
-            raise ValueError("cassette entry does not serialise to one line")
-        with self._lock:
-            self._fh.write(line)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._fh.closed:
-                self._fh.close()
-
-
-def load_cassette(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read a cassette's exchanges in file order; a one-line UserError if it is unusable.
-
-    A truncated last line (the run was killed while writing it) is ignored.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"cassette not found: {p}; record one with proposer openai and cassette {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read the cassette {p} ({exc})") from None
-    lines = text.split("\n")
-    entries: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            if number == len(lines):  # no newline after it: a partial write
-                break
-            raise UserError(f"malformed cassette {p}: line {number} is not JSON") from None
-        if not isinstance(entry, dict) or any(k not in entry for k in FIELDS):
-            missing = [k for k in FIELDS if not isinstance(entry, dict) or k not in entry]
-            raise UserError(f"malformed cassette {p}: line {number} lacks {', '.join(missing)}")
-        entries.append(entry)
-    return entries
 
 
 class KeyedProposer(Protocol):
@@ -150,14 +50,6 @@ class KeyedProposer(Protocol):
     def close(self) -> None: ...
 
 
-def shown_path(path: Path) -> str:
-    """How a ledger names a cassette: a run's own ``cassette.jsonl`` by its name (the run's
-    working folder is renamed when the run is published), any other file by its path."""
-    if path.name == "cassette.jsonl" and path.parent.name.startswith(".tmp-"):
-        return path.name
-    return str(path)
-
-
 class RecordingProposer:
     """Wraps an LLM proposer and appends every exchange to a cassette.
 
@@ -169,16 +61,8 @@ class RecordingProposer:
         self.inner = inner
         self.name = inner.name
         self.path = Path(path)
-        self._recorded: dict[str, dict[str, Any]] = {}
-        self._refused: set[str] = set()
-        if self.path.is_file() and self.path.stat().st_size:
-            for entry in load_cassette(self.path):
-                if entry["key"] == BUDGET_MARK:
-                    refused = (entry.get("params") or {}).get("refused")
-                    if refused:
-                        self._refused.add(str(refused))
-                else:
-                    self._recorded.setdefault(entry["key"], entry)
+        earlier = read_recorded(self.path) if self.path.is_file() and self.path.stat().st_size else Recorded()
+        self._recorded, self._refused = earlier.by_key, earlier.refused_keys
         self._writer = CassetteWriter(self.path)
 
     def _key(self, request: ProposalRequest, seed: int) -> str:
@@ -257,23 +141,15 @@ class ReplayProposer:
         if not str(path):
             raise UserError("proposer replay needs a cassette: set the cassette parameter to a recorded .jsonl file")
         self.path = Path(path)
-        self.entries: list[dict[str, Any]] = []
-        self._by_key: dict[str, dict[str, Any]] = {}
+        recorded = read_recorded(self.path)
+        self.entries = recorded.entries
+        self._by_key = recorded.by_key
+        self._refused_keys = recorded.refused_keys
         self._by_index: dict[int, list[dict[str, Any]]] = {}
-        refused: list[int] = []
-        self._refused_keys: set[str] = set()
-        for entry in load_cassette(self.path):
-            if entry["key"] == BUDGET_MARK:
-                refused_key = (entry.get("params") or {}).get("refused")
-                if refused_key:
-                    self._refused_keys.add(str(refused_key))
-                else:
-                    refused.append(int(entry["index"]))
-                continue
-            self.entries.append(entry)
-            self._by_key.setdefault(entry["key"], entry)
+        for entry in self.entries:
             self._by_index.setdefault(int(entry["index"]), []).append(entry)
-        #: The first request index a budget refused while recording (None: never).
+        refused = [int(index) for index in recorded.refused_indices]
+        #: The first request index a budget refused while recording, by an older mark (None: never).
         self.budget_from: int | None = min(refused) if refused else None
         model = self.entries[0]["model"] if self.entries else ""
         # No caps on replay: the marks say where the recorded run's budget stopped it.

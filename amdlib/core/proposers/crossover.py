@@ -13,10 +13,11 @@ import copy
 
 from amdlib.core.proposers.mutate import Kit
 from amdlib.core.proposers.tree import body_of, const, locals_of, show, sites
+from amdlib.core.parsing import walk
 
 
 def _names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name)}
 
 
 def graft_subtree(kit: Kit, first: ast.FunctionDef, second: ast.FunctionDef) -> str | None:
@@ -31,7 +32,7 @@ def graft_subtree(kit: Kit, first: ast.FunctionDef, second: ast.FunctionDef) -> 
     if not usable:
         return None
     # Prefer larger donors: they carry the other parent's ideas, not just a leaf.
-    weights = [1.0 + len(list(ast.walk(d))) for d in usable]
+    weights = [1.0 + len(list(walk(d))) for d in usable]
     total = sum(weights)
     donor = usable[int(kit.rng.choice(len(usable), p=[w / total for w in weights]))]
     site = kit.pick(here)
@@ -45,7 +46,7 @@ def _straight(func: ast.FunctionDef) -> bool:
     body = body_of(func)
     if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
         return False
-    return not any(isinstance(n, ast.Return) for s in body[:-1] for n in ast.walk(s))
+    return not any(isinstance(n, ast.Return) for s in body[:-1] for n in walk(s))
 
 
 def blend(kit: Kit, first: ast.FunctionDef, second: ast.FunctionDef) -> str | None:
@@ -61,7 +62,7 @@ def blend(kit: Kit, first: ast.FunctionDef, second: ast.FunctionDef) -> str | No
             while new in taken or new in rename.values():
                 new, k = f"{name}_b{k}", k + 1
             rename[name] = new
-    for n in ast.walk(other):
+    for n in walk(other):
         if isinstance(n, ast.Name) and n.id in rename:
             n.id = rename[n.id]
     mine, theirs = body_of(first), body_of(other)

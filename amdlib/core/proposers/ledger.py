@@ -6,6 +6,8 @@ Two levels, both thread-safe:
   the run makes (a notebook kernel is one run: :func:`begin_run` starts it).
 * :class:`Ledger` holds one search's counters and charges its run.
 
+Both count in a :class:`Totals` record (calls, in flight, tokens, cost, resumed, stop reason).
+
 A call first *reserves* a slot, which is where the caps are enforced, before
 anything is sent: the reservation holds the call's worst-case cost (its prompt
 plus ``max_tokens`` of output, or the mean cost so far if that is larger), so
@@ -18,18 +20,11 @@ from __future__ import annotations
 import math
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from amdlib.core.proposers.prices import (  # noqa: F401 (re-exported: the ledger's public API)
-    PRICES_ENV,
-    Prices,
-    call_cost,
-    estimate_cost,
-    load_prices,
-    price_for,
-    prompt_chars,
-    require_price,
-    resolve_price,
+    PRICES_ENV, Prices, call_cost, estimate_cost, load_prices, price_for, prompt_chars, require_price, resolve_price,
 )
 from amdlib.errors import BudgetExhausted
 
@@ -40,6 +35,44 @@ RESERVE_CHARS_PER_TOKEN = 3.0
 TOKENS_PER_MESSAGE = 4
 
 
+@dataclass
+class Totals:
+    """The counters a run and each of its searches both keep: one record, so one place counts.
+
+    Not locked itself: its owner (a :class:`RunBudget` or a :class:`Ledger`) holds its own lock around it.
+    """
+
+    calls: int = 0
+    in_flight: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    resumed: int = 0
+    stopped_by_budget: str = ""  # which cap refused a call first ("" while none has)
+
+    def finish(self, cost: float | None, prompt: int = 0, completion: int = 0, resumed: bool = False,
+               held: bool = True) -> None:
+        """A call ends: charged ``cost`` (completed) or nothing (None); ``held``: it was in flight here."""
+        if held:
+            self.in_flight = max(0, self.in_flight - 1)
+        if cost is not None:
+            self.calls += 1
+            self.cost_usd += cost
+            self.prompt_tokens += prompt
+            self.completion_tokens += completion
+            self.resumed += int(resumed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The totals as the ledgers report them."""
+        return {
+            "calls": self.calls, "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+            "cost_usd": round(self.cost_usd, 6), "resumed_from_cassette": self.resumed,
+            "stopped_by_budget": self.stopped_by_budget,
+        }
+
+
 class RunBudget:
     """One run's LLM caps (0 = none) and totals, shared by all the searches of the run."""
 
@@ -48,33 +81,28 @@ class RunBudget:
         self.max_cost_usd = float(max_cost_usd or 0.0)
         self.announce = announce
         self._lock = threading.Lock()
-        self.calls = 0
-        self.in_flight = 0
-        self.cost_usd = 0.0
+        self.totals = Totals()
         self.reserved_usd = 0.0
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-        self.resumed = 0
-        self.stopped_by_budget = ""
         self.ledgers: list["Ledger"] = []
 
     def reserve(self, worst_cost: float) -> float:
         """Claim a slot holding ``worst_cost`` (raised to the mean cost so far); returns the amount held."""
         with self._lock:
-            if self.max_calls and self.calls + self.in_flight >= self.max_calls:
+            t = self.totals
+            if self.max_calls and t.calls + t.in_flight >= self.max_calls:
                 self._refuse("max_llm_calls", f"LLM call budget reached: max_llm_calls={self.max_calls}"
-                             f" ({self.calls + self.in_flight} calls made, ${self.cost_usd:.4f})")
-            hold = max(worst_cost, self.cost_usd / self.calls if self.calls else 0.0)
-            if self.max_cost_usd and self.cost_usd + self.reserved_usd + hold > self.max_cost_usd:
+                             f" ({t.calls + t.in_flight} calls made, ${t.cost_usd:.4f})")
+            hold = max(worst_cost, t.cost_usd / t.calls if t.calls else 0.0)
+            if self.max_cost_usd and t.cost_usd + self.reserved_usd + hold > self.max_cost_usd:
                 self._refuse("max_cost_usd", f"LLM cost budget reached: max_cost_usd={self.max_cost_usd:g}"
-                             f" (${self.cost_usd:.4f} spent in {self.calls} calls, next call up to ${hold:.4f})")
-            self.in_flight += 1
+                             f" (${t.cost_usd:.4f} spent in {t.calls} calls, next call up to ${hold:.4f})")
+            t.in_flight += 1
             self.reserved_usd += hold
             return hold
 
     def _refuse(self, which: str, message: str) -> None:
-        first = not self.stopped_by_budget
-        self.stopped_by_budget = which
+        first = not self.totals.stopped_by_budget
+        self.totals.stopped_by_budget = which
         if first and self.announce:
             print(f"amd: {message}; the search stops with what it has", file=sys.stderr, flush=True)
         raise BudgetExhausted(message)
@@ -83,35 +111,18 @@ class RunBudget:
                resumed: bool = False) -> None:
         """End a reservation: charge ``cost`` (a completed call) or nothing (``cost`` None)."""
         with self._lock:
-            self.in_flight = max(0, self.in_flight - 1)
             self.reserved_usd = max(0.0, self.reserved_usd - held)
-            if cost is not None:
-                self.calls += 1
-                self.cost_usd += cost
-                self.prompt_tokens += prompt
-                self.completion_tokens += completion
-                self.resumed += int(resumed)
+            self.totals.finish(cost, prompt, completion, resumed)
 
     def charge(self, cost: float, prompt: int = 0, completion: int = 0, resumed: bool = False) -> None:
         """Count a completed call that held no reservation here (a replayed one)."""
         with self._lock:
-            self.calls += 1
-            self.cost_usd += cost
-            self.prompt_tokens += prompt
-            self.completion_tokens += completion
-            self.resumed += int(resumed)
+            self.totals.finish(cost, prompt, completion, resumed, held=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The run's totals, and each search's ledger."""
         with self._lock:
-            out = {
-                "calls": self.calls, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens,
-                "cost_usd": round(self.cost_usd, 6), "resumed_from_cassette": self.resumed,
-                "max_llm_calls": self.max_calls, "max_cost_usd": self.max_cost_usd,
-                "stopped_by_budget": self.stopped_by_budget,
-            }
+            out = {**self.totals.to_dict(), "max_llm_calls": self.max_calls, "max_cost_usd": self.max_cost_usd}
             ledgers = list(self.ledgers)
         out["searches"] = [ledger.to_dict() for ledger in ledgers]
         return out
@@ -187,16 +198,10 @@ class Ledger:
         self.max_cost_usd = self.run.max_cost_usd if enforce else 0.0
         self._lock = threading.Lock()
         self.model = model
-        self.calls = 0
-        self.in_flight = 0
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-        self.cost_usd = 0.0
+        self.totals = Totals()
         self.retries = 0
         self.failures = 0
-        self.resumed = 0
         self.seconds = 0.0
-        self.stopped_by_budget = ""
         self._held: dict[int, float] = {}  # request index -> amount reserved (admitted ahead)
         self.run.ledgers.append(self)
 
@@ -216,9 +221,6 @@ class Ledger:
         prompt = math.ceil(prompt_chars(messages) / RESERVE_CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * n_messages
         return call_cost(self.price, prompt, self.max_tokens)
 
-    def _budget(self) -> RunBudget:
-        return self._caps
-
     def reserve(self, index: int | None = None, messages: list[Mapping[str, str]] | None = None) -> None:
         """Claim a slot for one call, or raise BudgetExhausted if it would exceed a cap.
 
@@ -228,13 +230,13 @@ class Ledger:
             if index is not None and index in self._held:
                 return
         try:
-            held = self._budget().reserve(self.worst_cost(messages))
+            held = self._caps.reserve(self.worst_cost(messages))
         except BudgetExhausted:
             with self._lock:
-                self.stopped_by_budget = self._budget().stopped_by_budget
+                self.totals.stopped_by_budget = self._caps.totals.stopped_by_budget
             raise
         with self._lock:
-            self.in_flight += 1
+            self.totals.in_flight += 1
             self._held[index if index is not None else -1 - len(self._held)] = held
 
     def admit(self, index: int, messages: list[Mapping[str, str]] | None = None) -> bool:
@@ -249,19 +251,19 @@ class Ledger:
             return False
         return True
 
-    def _take(self, index: int | None) -> float:
+    def _end(self, index: int | None, cost: float | None, prompt: int = 0, completion: int = 0,
+             resumed: bool = False) -> None:
+        """End ``index``'s reservation (or the oldest anonymous one) here and in the budget holding it."""
         with self._lock:
-            self.in_flight = max(0, self.in_flight - 1)
-            if index is not None and index in self._held:
-                return self._held.pop(index)
-            for key in [k for k in self._held if k < 0][:1]:
-                return self._held.pop(key)
-            return 0.0
+            if index is None or index not in self._held:
+                index = next((k for k in self._held if k < 0), None)
+            held = self._held.pop(index, 0.0)
+            self.totals.finish(cost, prompt, completion, resumed)
+        self._caps.settle(held, cost, prompt, completion, resumed)
 
     def release(self, failed: bool = True, index: int | None = None) -> None:
         """Give back a reserved slot whose call was not charged."""
-        held = self._take(index)
-        self._budget().settle(held, None)
+        self._end(index, None)
         with self._lock:
             self.failures += int(failed)
 
@@ -272,16 +274,10 @@ class Ledger:
         completion = int(usage.get("completion_tokens", 0) or 0)
         price = self._price_override if self._price_override is not None else price_for(model or self.model, self.prices)
         cost = call_cost(price, prompt, completion)
-        held = self._take(index)
-        self._budget().settle(held, cost, prompt, completion, resumed)
+        self._end(index, cost, prompt, completion, resumed)
         if not self.enforce:  # replay: the run's totals still count the recorded calls
             self.run.charge(cost, prompt, completion, resumed)
         with self._lock:
-            self.calls += 1
-            self.resumed += int(resumed)
-            self.prompt_tokens += prompt
-            self.completion_tokens += completion
-            self.cost_usd += cost
             self.seconds += seconds
         return cost
 
@@ -294,19 +290,7 @@ class Ledger:
         """A JSON-able snapshot (no credentials: the ledger never sees them)."""
         with self._lock:
             return {
-                "source": self.source,
-                "model": self.model,
-                "calls": self.calls,
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens,
-                "cost_usd": round(self.cost_usd, 6),
-                "priced": self.price is not None,
-                "retries": self.retries,
-                "failures": self.failures,
-                "resumed_from_cassette": self.resumed,
-                "seconds": round(self.seconds, 3),
-                "max_llm_calls": self.max_calls,
-                "max_cost_usd": self.max_cost_usd,
-                "stopped_by_budget": self.stopped_by_budget,
+                "source": self.source, "model": self.model, **self.totals.to_dict(),
+                "priced": self.price is not None, "retries": self.retries, "failures": self.failures,
+                "seconds": round(self.seconds, 3), "max_llm_calls": self.max_calls, "max_cost_usd": self.max_cost_usd,
             }

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from amdlib.core.parsing import parse as parse_source
+from amdlib.core.parsing import parse as parse_source, walk
 from amdlib.core.proposers.tree import (ELIGIBLE, Site, additive_terms, body_of, const, locals_of,
                                         numeric_value, show, sites, size)
 
@@ -241,7 +241,7 @@ def insert_statement(kit: Kit, func: ast.FunctionDef) -> str | None:
     if not kit.statements or not body or not isinstance(body[-1], ast.Return):
         return None
     stmt = copy.deepcopy(kit.pick(kit.statements))
-    assigned = [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    assigned = [n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     if any(name in locals_of(func) for name in assigned):
         return None
     func.body.insert(len(func.body) - 1, stmt)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import math
 
 import numpy as np
@@ -30,7 +31,7 @@ from amdlib.core.proposers import crossover, mutate, simplify
 from amdlib.core.proposers.mutate import Kit
 from amdlib.core.proposers.render import Parsed, Renderer, arg_names, find_def
 from amdlib.core.proposers.scope import unbound_names
-from amdlib.core.parsing import parse as parse_source
+from amdlib.core.parsing import parse as parse_source, walk
 
 # Operator mixes (weights) per request kind; tuned on the toy regression in the tests.
 _MIXES: dict[str, dict[str, float]] = {
@@ -193,6 +194,11 @@ class OfflineProposer:
         """
         if code in self._cache:
             return self._cache[code]
+        key = hashlib.sha1(code.encode()).hexdigest() if isinstance(code, str) else ""
+        if key in self._recent:  # one of this proposer's answers, already in extraction's form
+            parsed = self._renderer.rendered(code, key)
+            self._store(code, parsed)
+            return parsed
         ex = extract(code or "", self.function_name, self.allowed_modules)
         parsed = None
         module = parse_source(ex.code) if ex.code is not None else None
@@ -201,15 +207,18 @@ class OfflineProposer:
             mine, theirs = arg_names(self._template), arg_names(func)
             if mine != theirs and len(mine) == len(theirs):
                 rename = dict(zip(theirs, mine))
-                for n in ast.walk(func):
+                for n in walk(func):
                     if isinstance(n, ast.Name) and n.id in rename:
                         n.id = rename[n.id]
             if len(mine) == len(theirs):
                 parsed = self._renderer.parsed(module, func)
+        self._store(code, parsed)
+        return parsed
+
+    def _store(self, code: str, parsed: Parsed | None) -> None:
         if len(self._cache) >= _CACHE:
             self._cache.clear()
         self._cache[code] = parsed
-        return parsed
 
 
 def _ranked(parents: list[Program]) -> list[Program]:
@@ -240,6 +249,6 @@ def _called_names(texts: list[str]) -> set[str]:
             tree = parse_source(text)
         except SyntaxError:
             continue
-        out |= {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)
+        out |= {n.func.id for n in walk(tree) if isinstance(n, ast.Call)
                 and isinstance(n.func, ast.Name)}
     return out

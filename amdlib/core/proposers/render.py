@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from amdlib.core.code import AUTO_IMPORTS, used_imports
 from amdlib.core.proposers.scope import module_names, unbound_names
 from amdlib.core.proposers.tree import body_of, size
-from amdlib.core.parsing import parse as parse_source
+from amdlib.core.parsing import parse as parse_source, unparse, walk
 
 __all__ = ["Parsed", "Renderer", "find_def", "arg_names"]
 
@@ -60,7 +60,7 @@ def _used(nodes: list[ast.stmt]) -> set[str]:
     """Names read in ``nodes`` (the ``np`` of ``np.sqrt`` included)."""
     out: set[str] = set()
     for stmt in nodes:
-        for n in ast.walk(stmt):
+        for n in walk(stmt):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 out.add(n.id)
     return out
@@ -89,17 +89,20 @@ class Renderer:
         used = _used(body)
         imports = used_imports(module.body, used)
         bound = module_names(ast.Module(body=imports + rest, type_ignores=[]))
-        bound |= {a.arg for a in ast.walk(self.template.args) if isinstance(a, ast.arg)}
-        bound |= {n.id for n in ast.walk(new) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        bound |= {a.arg for a in walk(self.template.args) if isinstance(a, ast.arg)}
+        bound |= {n.id for n in walk(new) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
         added = [parse_source(line).body[0] for short, (_, line) in AUTO_IMPORTS.items()
                  if short in self.auto and short in used and short not in bound]
         out = ast.Module(body=added + imports + body, type_ignores=[])
-        source = ast.unparse(ast.fix_missing_locations(out))
+        source = unparse(ast.fix_missing_locations(out))
         return source, hashlib.sha1(source.encode()).hexdigest()
 
     def parsed(self, module: ast.Module, func: ast.FunctionDef) -> Parsed:
         """A :class:`Parsed` of a program (rendered first, so keys compare with mutants')."""
-        source, key = self.render(module, func)
+        return self.rendered(*self.render(module, func))
+
+    def rendered(self, source: str, key: str) -> Parsed:
+        """The :class:`Parsed` of ``source`` as :meth:`render` wrote it (``key``: its digest)."""
         module = parse_source(source)
         func = find_def(module, self.name)
         assert func is not None

@@ -13,6 +13,7 @@ an empty one.
 from __future__ import annotations
 
 import ast
+from amdlib.core.parsing import walk
 import builtins
 
 __all__ = ["unbound_names", "module_names"]
@@ -31,7 +32,7 @@ def module_names(module: ast.Module) -> set[str]:
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.add(stmt.name)
         else:
-            out.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+            out.update(n.id for n in walk(stmt) if isinstance(n, ast.Name)
                        and isinstance(n.ctx, ast.Store))
     return out
 
@@ -100,7 +101,7 @@ class _Checker:
             inner = set(bound)
             for gen in node.generators:
                 self.expr(gen.iter, inner)
-                inner |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+                inner |= {n.id for n in walk(gen.target) if isinstance(n, ast.Name)}
                 for cond in gen.ifs:
                     self.expr(cond, inner)
             parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]

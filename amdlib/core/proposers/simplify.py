@@ -12,6 +12,7 @@ import math
 from amdlib.core.proposers.mutate import BINOPS as _BINOPS
 from amdlib.core.proposers.mutate import Kit, delete_term
 from amdlib.core.proposers.tree import body_of, const, numeric_value, show, sites, size
+from amdlib.core.parsing import walk
 
 
 def _fold_pair(node: ast.BinOp) -> ast.expr | None:
@@ -90,7 +91,7 @@ def fold_constants(func: ast.FunctionDef) -> None:
 def drop_dead_assignments(func: ast.FunctionDef) -> None:
     """Remove top-level assignments to names that are never read (left by shrinking)."""
     while True:
-        read = {n.id for s in func.body for n in ast.walk(s)
+        read = {n.id for s in func.body for n in walk(s)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         dead = [stmt for stmt in body_of(func) if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id not in read]

@@ -9,6 +9,7 @@ program.
 from __future__ import annotations
 
 import ast
+from amdlib.core.parsing import walk
 from dataclasses import dataclass
 
 ELIGIBLE = (ast.BinOp, ast.UnaryOp, ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.IfExp,
@@ -98,14 +99,14 @@ def sites(func: ast.FunctionDef) -> list[Site]:
 
 def size(func: ast.FunctionDef) -> int:
     """Number of expression and statement nodes in the body (the bloat measure)."""
-    return sum(isinstance(n, (ast.expr, ast.stmt)) for s in body_of(func) for n in ast.walk(s))
+    return sum(isinstance(n, (ast.expr, ast.stmt)) for s in body_of(func) for n in walk(s))
 
 
 def locals_of(func: ast.FunctionDef) -> list[str]:
     """Names assigned in the body, in order of first assignment."""
     names: list[str] = []
     for stmt in body_of(func):
-        for n in ast.walk(stmt):
+        for n in walk(stmt):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
                 names.append(n.id)
     return names

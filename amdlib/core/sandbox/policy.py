@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from amdlib.core.parsing import parse as parse_source
+from amdlib.core.parsing import parse as parse_source, walk
 
 #: Modules every job may import.
 BASE_MODULES: tuple[str, ...] = ("numpy", "math")
@@ -114,7 +114,7 @@ def bound_names(tree: ast.AST) -> set[str]:
     exception names (so ``type = 3`` then ``type`` is fine for the policy, and code
     extraction knows which imports are already there)."""
     bound: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.add(node.id)
         elif isinstance(node, ast.arg):
@@ -205,7 +205,7 @@ def _check_policy(code: str, entry: str, allowed_modules: tuple[str, ...]) -> st
     except (ValueError, RecursionError, MemoryError) as err:
         return f"unparsable code: {type(err).__name__}"
     bound = bound_names(tree)
-    for node in ast.walk(tree):
+    for node in walk(tree):
         problem = _node_problem(node, tuple(allowed_modules), bound)
         if problem:
             line = getattr(node, "lineno", None)

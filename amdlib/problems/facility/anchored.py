@@ -80,11 +80,6 @@ def fit_anchored(peaks: np.ndarray, weights: np.ndarray, k: int, family: str = "
 
 def render_anchored(member: Anchored) -> str:
     """The mechanism body for either call convention (see families.render_body)."""
-    rows = []
-    for i, spec in enumerate(member.bins):
-        quant = ", ".join(f"({_num(f.g)}, {_num(f.q)}, {_num(f.lo)}, {_num(f.hi)})" for f in spec if isinstance(f, Quantile))
-        dicts = ", ".join(f"({int(f.d)}, {_num(f.lo)}, {_num(f.hi)})" for f in spec if isinstance(f, Dictator))
-        rows.append(f"({i}, ({quant + ',' if quant else ''}), ({dicts + ',' if dicts else ''}))")
     edges = ", ".join(_num(e) for e in member.edges)
     lines = [
         "x = peaks.reshape(-1, peaks.shape[-1])",
@@ -92,6 +87,21 @@ def render_anchored(member: Anchored) -> str:
         f"b = np.searchsorted(np.array([{edges}]), xd)",
         f"out = np.zeros((x.shape[0], {1 + len(member.bins[0])}))",
         "out[:, 0] = xd",
+    ]
+    lines += bin_loop_lines(member.bins, 1)
+    lines.append("return out.reshape(peaks.shape[:-1] + (out.shape[1],))")
+    return "\n    ".join(lines)
+
+
+def bin_loop_lines(bins: tuple[tuple, ...], offset: int) -> list[str]:
+    """Code lines filling ``out[m, offset:]`` with each bin's facilities, given ``x``, ``b`` (the
+    bin of each row) and ``out`` (shared by the anchored and pair-anchored renderings)."""
+    rows = []
+    for i, spec in enumerate(bins):
+        quant = ", ".join(f"({_num(f.g)}, {_num(f.q)}, {_num(f.lo)}, {_num(f.hi)})" for f in spec if isinstance(f, Quantile))
+        dicts = ", ".join(f"({int(f.d)}, {_num(f.lo)}, {_num(f.hi)})" for f in spec if isinstance(f, Dictator))
+        rows.append(f"({i}, ({quant + ',' if quant else ''}), ({dicts + ',' if dicts else ''}))")
+    return [
         "order = np.argsort(x, axis=1)",
         "s = np.take_along_axis(x, order, axis=1)",
         f"for i, quants, dicts in ({', '.join(rows)},):",
@@ -104,24 +114,25 @@ def render_anchored(member: Anchored) -> str:
         "        cols.append(np.clip(sm[np.arange(xm.shape[0]), j], lo, hi))",
         "    for d, lo, hi in dicts:",
         "        cols.append(np.clip(xm[:, d], lo, hi))",
-        "    out[m, 1:] = np.stack(cols, axis=1)",
-        "return out.reshape(peaks.shape[:-1] + (out.shape[1],))",
+        f"    out[m, {offset}:] = np.stack(cols, axis=1)",
     ]
-    return "\n    ".join(lines)
 
 
 __all__ = ["Anchored", "anchored_locations", "anchored_mechanism", "fit_anchored", "render_anchored", "BIN_CHOICES",
-           "fit_members", "member_mechanism", "member_body"]
+           "fit_members", "member_mechanism", "member_body", "bin_loop_lines"]
 
 
 def fit_members(peaks: np.ndarray, weights: np.ndarray, k: int, scale_free: bool = False) -> dict:
     """Every family's best member on the training profiles (families.fit_all), plus the anchored
-    one for K >= 2, as ``{family: FittedMember}`` (an anchored member's ``spec`` is an Anchored).
+    one for K >= 2 and the pair-anchored one where it applies (K >= 3, two tied heaviest agents;
+    not with ``scale_free``), as ``{family: FittedMember}`` (an anchored member's ``spec`` is an
+    Anchored, a pair-anchored one's a PairAnchored).
 
-    ``scale_free``: only members without phantoms (no fixed point of the peak scale inside a
-    facility; the anchored bins still split the anchor's report), for rules that must transfer to
+    ``scale_free``: only members without fitted phantoms (no fitted point of the peak scale inside
+    a facility; the anchored bins still split the anchor's report), for rules that must transfer to
     other peak distributions: phantoms fitted where uniform peaks fall clip every facility once
-    the peaks pile up near 0 or 1."""
+    the peaks pile up near 0 or 1. The midpoint member (one fixed point at 1/2 among the reports,
+    ``facility.midpoint``) joins them."""
     from amdlib.problems.facility.families import SCALE_FREE, FittedMember, fit_all, fit_family
 
     if scale_free:
@@ -133,18 +144,44 @@ def fit_members(peaks: np.ndarray, weights: np.ndarray, k: int, scale_free: bool
     if k >= 2:
         member, cost, _ = fit_anchored(peaks, weights, k, SCALE_FREE if scale_free else "composition")
         out["anchored"] = FittedMember("anchored", member, cost)
+    if scale_free:  # one fixed point in the middle of the peak space (facility.midpoint)
+        from amdlib.problems.facility.midpoint import fit_midpoint
+
+        mid = fit_midpoint(peaks, weights, k)
+        if mid is not None:
+            out["midpoint"] = mid
+    if not scale_free:  # kept out of the transfer runs: their seeds stay as they were
+        from amdlib.problems.facility.pair_anchored import fit_pair_anchored
+
+        pair = fit_pair_anchored(peaks, weights, k)
+        if pair is not None:
+            out["pair_anchored"] = FittedMember("pair_anchored", pair[0], pair[1])
     return out
 
 
 def member_mechanism(spec):
     """A fitted member (a facility tuple or an Anchored) as a trusted mechanism."""
     from amdlib.problems.facility.families import mechanism_of
+    from amdlib.problems.facility.pair_anchored import PairAnchored, pair_locations
 
+    from amdlib.problems.facility.midpoint import Midpoint, midpoint_locations
+
+    if isinstance(spec, Midpoint):
+        return lambda peaks, weights, k: midpoint_locations(spec, np.asarray(peaks, dtype=float))
+    if isinstance(spec, PairAnchored):
+        return lambda peaks, weights, k: pair_locations(spec, np.asarray(peaks, dtype=float), np.asarray(weights, dtype=float))
     return anchored_mechanism(spec) if isinstance(spec, Anchored) else mechanism_of(spec)
 
 
 def member_body(spec) -> str:
     """A fitted member's mechanism body (code)."""
     from amdlib.problems.facility.families import render_body
+    from amdlib.problems.facility.pair_anchored import PairAnchored, render_pair_anchored
 
+    from amdlib.problems.facility.midpoint import Midpoint, render_midpoint
+
+    if isinstance(spec, Midpoint):
+        return render_midpoint(spec)
+    if isinstance(spec, PairAnchored):
+        return render_pair_anchored(spec)
     return render_anchored(spec) if isinstance(spec, Anchored) else render_body(spec)

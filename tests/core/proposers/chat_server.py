@@ -15,6 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from amdlib.llm.server import Stoppable, free_port, openai_url
+
 HANG = "hang"
 
 Answer = str | dict[str, Any] | tuple[int, dict[str, Any]]
@@ -57,7 +59,24 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-class ChatServer:
+
+class ThreadedServer(Stoppable):
+    """An HTTP server on a free 127.0.0.1 port, answering from threads until :meth:`stop`
+    (stop and the ``with`` block are the library server's, amdlib.llm.server.Stoppable)."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = openai_url("127.0.0.1", self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ChatServer(ThreadedServer):
     """``answer(body) -> str | (status, body) | HANG`` answers each POST unless ``script`` has a queued answer."""
 
     def __init__(self, answer: Callable[[dict[str, Any]], Any] | None = None, models: tuple[str, ...] = ("scripted",)) -> None:
@@ -100,11 +119,7 @@ class ChatServer:
                     with server.lock:
                         server.answered += 1
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     def code_requests(self) -> list[dict[str, Any]]:
         """POSTs asking for a mechanism (not eoh-e's prompt-strategy requests)."""
@@ -115,22 +130,11 @@ class ChatServer:
         while self.answered < n and time.monotonic() < end:
             time.sleep(0.02)
 
-    def close(self) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> "ChatServer":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def stop(self) -> None:
+        self.released.set()  # hanging answers end, so the server's threads can finish
+        super().stop()
 
 
 def closed_port() -> int:
-    """A local port nothing listens on."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A local port nothing listens on (free right now)."""
+    return free_port("127.0.0.1")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from amdlib.core.program import ProposalRequest
 from amdlib.core.proposers.cassette import RecordingProposer, ReplayProposer
 from amdlib.core.proposers.openai_client import PLACEHOLDER_KEY, OpenAIProposer, resolve_endpoint
 from amdlib.errors import BudgetExhausted, UserError
-from tests.core.proposers.chat_server import JsonHandler
+from tests.core.proposers.chat_server import JsonHandler, ThreadedServer, closed_port, error
 
 KEY = "sk-test-SECRET-0123456789"
 CODE = "def f(x):\n    return x + 1\n"
@@ -36,7 +34,7 @@ def completion(text: str = CODE, prompt_tokens: int = 11, completion_tokens: int
     }
 
 
-class FakeEndpoint:
+class FakeEndpoint(ThreadedServer):
     """A scripted chat endpoint: pops queued (status, body) answers, then answers ``default``."""
 
     def __init__(self) -> None:
@@ -67,25 +65,14 @@ class FakeEndpoint:
                     endpoint.active -= 1
                 self._send(status, answer)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def error(status: int, message: str = "boom", code: str = "err") -> tuple[int, dict[str, Any]]:
-    return status, {"error": {"message": message, "type": code, "code": code}}
+        super().__init__(Handler)
 
 
 @pytest.fixture
 def fake():
     endpoint = FakeEndpoint()
-    yield endpoint
-    endpoint.close()
+    with endpoint:
+        yield endpoint
 
 
 def make(fake: FakeEndpoint, **kw: Any) -> OpenAIProposer:
@@ -129,9 +116,7 @@ def test_bad_credentials_are_one_line_user_error(fake: FakeEndpoint) -> None:
 
 
 def test_unreachable_endpoint_fails_fast() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port()
     prop = OpenAIProposer(model="m", base_url=f"http://127.0.0.1:{port}/v1", env={}, backoff_s=0.01)
     start = time.monotonic()
     with pytest.raises(UserError) as info:
