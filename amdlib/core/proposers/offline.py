@@ -194,7 +194,7 @@ class OfflineProposer:
         """
         if code in self._cache:
             return self._cache[code]
-        key = hashlib.sha1(code.encode()).hexdigest() if isinstance(code, str) else ""
+        key = hashlib.sha1((code or "").encode()).hexdigest()
         if key in self._recent:  # one of this proposer's answers, already in extraction's form
             parsed = self._renderer.rendered(code, key)
             self._store(code, parsed)

@@ -81,21 +81,24 @@ def fit_anchored(peaks: np.ndarray, weights: np.ndarray, k: int, family: str = "
 def render_anchored(member: Anchored) -> str:
     """The mechanism body for either call convention (see families.render_body)."""
     edges = ", ".join(_num(e) for e in member.edges)
-    lines = [
-        "x = peaks.reshape(-1, peaks.shape[-1])",
-        f"xd = x[:, {member.d}]",
-        f"b = np.searchsorted(np.array([{edges}]), xd)",
-        f"out = np.zeros((x.shape[0], {1 + len(member.bins[0])}))",
-        "out[:, 0] = xd",
-    ]
-    lines += bin_loop_lines(member.bins, 1)
-    lines.append("return out.reshape(peaks.shape[:-1] + (out.shape[1],))")
+    return binned_body([f"xd = x[:, {member.d}]", f"b = np.searchsorted(np.array([{edges}]), xd)"], ["xd"], member.bins)
+
+
+def binned_body(head: list[str], fixed: list[str], bins: tuple[tuple, ...]) -> str:
+    """A binned member's body (anchored and pair-anchored): ``head`` sets ``b`` (each row's bin)
+    and the ``fixed`` facility expressions, which fill the first columns of ``out``; each bin's
+    facilities fill the rest."""
+    lines = ["x = peaks.reshape(-1, peaks.shape[-1])", *head,
+             f"out = np.zeros((x.shape[0], {len(fixed) + len(bins[0])}))",
+             ", ".join(f"out[:, {i}]" for i in range(len(fixed))) + " = " + ", ".join(fixed),
+             *_bin_loop_lines(bins, len(fixed)),
+             "return out.reshape(peaks.shape[:-1] + (out.shape[1],))"]
     return "\n    ".join(lines)
 
 
-def bin_loop_lines(bins: tuple[tuple, ...], offset: int) -> list[str]:
+def _bin_loop_lines(bins: tuple[tuple, ...], offset: int) -> list[str]:
     """Code lines filling ``out[m, offset:]`` with each bin's facilities, given ``x``, ``b`` (the
-    bin of each row) and ``out`` (shared by the anchored and pair-anchored renderings)."""
+    bin of each row) and ``out``."""
     rows = []
     for i, spec in enumerate(bins):
         quant = ", ".join(f"({_num(f.g)}, {_num(f.q)}, {_num(f.lo)}, {_num(f.hi)})" for f in spec if isinstance(f, Quantile))
@@ -119,7 +122,7 @@ def bin_loop_lines(bins: tuple[tuple, ...], offset: int) -> list[str]:
 
 
 __all__ = ["Anchored", "anchored_locations", "anchored_mechanism", "fit_anchored", "render_anchored", "BIN_CHOICES",
-           "fit_members", "member_mechanism", "member_body", "bin_loop_lines"]
+           "fit_members", "member_mechanism", "member_body", "binned_body"]
 
 
 def fit_members(peaks: np.ndarray, weights: np.ndarray, k: int, scale_free: bool = False) -> dict:

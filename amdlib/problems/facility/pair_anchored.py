@@ -102,22 +102,15 @@ def fit_pair_anchored(peaks: np.ndarray, weights: np.ndarray, k: int, family: st
 
 def render_pair_anchored(member: PairAnchored) -> str:
     """The mechanism body for either call convention (see families.render_body)."""
-    from amdlib.problems.facility.anchored import bin_loop_lines
+    from amdlib.problems.facility.anchored import binned_body
     from amdlib.problems.facility.families import _num
 
     lo = ", ".join(_num(e) for e in member.lo_edges)
     hi = ", ".join(_num(e) for e in member.hi_edges)
-    lines = [
-        "x = peaks.reshape(-1, peaks.shape[-1])",
-        f"xa, xb = x[:, {member.a}], x[:, {member.b}]",
-        f"b = np.searchsorted(np.array([{lo}], dtype=float), np.minimum(xa, xb)) * {len(member.hi_edges) + 1}"
-        f" + np.searchsorted(np.array([{hi}], dtype=float), np.maximum(xa, xb))",
-        f"out = np.zeros((x.shape[0], {2 + len(member.bins[0])}))",
-        "out[:, 0], out[:, 1] = xa, xb",
-    ]
-    lines += bin_loop_lines(member.bins, 2)
-    lines.append("return out.reshape(peaks.shape[:-1] + (out.shape[1],))")
-    return "\n    ".join(lines)
+    head = [f"xa, xb = x[:, {member.a}], x[:, {member.b}]",
+            f"b = np.searchsorted(np.array([{lo}], dtype=float), np.minimum(xa, xb)) * {len(member.hi_edges) + 1}"
+            f" + np.searchsorted(np.array([{hi}], dtype=float), np.maximum(xa, xb))"]
+    return binned_body(head, ["xa", "xb"], member.bins)
 
 
 __all__ = ["PairAnchored", "PAIR_BIN_CHOICES", "pair_anchors", "pair_bin", "pair_locations", "fit_pair_anchored",
