@@ -15,7 +15,7 @@ INSTALLED := $(VENV)/.installed-$(HASH)
 INSTALLED_TEST := $(VENV)/.installed-test-$(HASH)
 PIP_INSTALL = $(BIN)/python -m pip install --find-links "$$wheels" --only-binary llama-cpp-python -c requirements.lock
 
-.PHONY: reproduce test install report check-report clean-outputs lock
+.PHONY: reproduce paper paper-full test install report check-report clean-outputs lock
 
 install: $(INSTALLED)
 
@@ -51,6 +51,19 @@ reproduce: $(INSTALLED)
 	  elif [ -f $$dir/default.yaml ]; then $(BIN)/amd run $$exp -p $$dir/default.yaml || status=1; fi; \
 	done; \
 	index=$$($(BIN)/amd report) || status=1; \
+	echo "report: $$index"; exit $$status
+
+# Every paper item the package reruns, at its offline default budget (`amd paper` lists them), then
+# the report with one page per paper. paper-full adds the full grids (paper-budget neural nets, every
+# weight set of Figure S6). Both resume where they stopped; SCHEDULER=tcp://HOST:8786 uses Dask.
+PAPER_RUN = $(BIN)/amd paper run --all -j $(JOBS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+paper: $(INSTALLED)
+	@status=0; $(PAPER_RUN) || status=1; index=$$($(BIN)/amd report) || status=1; \
+	echo "report: $$index"; exit $$status
+
+paper-full: $(INSTALLED)
+	@status=0; $(PAPER_RUN) --full || status=1; index=$$($(BIN)/amd report) || status=1; \
 	echo "report: $$index"; exit $$status
 
 report: $(INSTALLED)

@@ -1,4 +1,4 @@
-"""The ``amd`` command: list, run, baselines, sweep, validate, report, llm-server, bench.
+"""The ``amd`` command: list, run, baselines, sweep, validate, report, new, llm-server, bench.
 
 Bad input (a :class:`~amdlib.errors.UserError` or a usage error) prints one
 line on stderr and exits with status 2, without a traceback.
@@ -125,13 +125,12 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     from amdlib.pipeline.catalog import resolve_params_file
     from amdlib.pipeline.jsonio import dumps
     from amdlib.pipeline.params import load_params
-    from amdlib.pipeline.plugins import load_hook
 
     exp = get(args.experiment)
-    if not exp.baselines:
+    if exp.baselines is None:
         raise UserError(f"experiment '{exp.name}' has no baselines hook")
     params = load_params(exp, resolve_params_file(exp.name, args.params), args.set)
-    sys.stdout.write(dumps(load_hook(exp.baselines)(params)))
+    sys.stdout.write(dumps(exp.baselines(params)))
     return 0
 
 
@@ -220,10 +219,63 @@ def cmd_llm_server(args: argparse.Namespace) -> int:
         return done.code if isinstance(done.code, int) else 2
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from amdlib.pipeline import scaffold
+
+    if args.what == "experiment":
+        scaffold.new_experiment(args.name, args.dir, install_it=not args.no_install, echo=_echo)
+        return 0
+    from amdlib.experiments import get
+    from amdlib.pipeline.runs import notebook_path
+
+    exp = get(args.name)
+    if args.write:
+        path = scaffold.write_parameters_cell(notebook_path(exp), exp)
+        _echo(f"wrote the parameters cell of {path} ({len(exp.params)} parameters)")
+    else:
+        _echo(scaffold.parameters_cell(exp))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    from amdlib.pipeline.benchtable import run_benchmarks
+    from amdlib.benchmarks.table import run_benchmarks
 
     return run_benchmarks(args.names, quick=args.quick, echo=_echo, strict=args.strict)
+
+
+def cmd_paper(args: argparse.Namespace) -> int:
+    """`amd paper [ITEM...]` lists the papers' items; `amd paper run ITEM... | --all` reruns them."""
+    from tqdm.auto import tqdm
+
+    from amdlib.pipeline import paper
+    from amdlib.pipeline.backends import check_scheduler
+    from amdlib.pipeline.runs import check_outputs_root, outputs_root
+
+    root = outputs_root(args.outputs)
+    words = list(args.items)
+    if not words or words[0] != "run":
+        if args.all or args.full or args.jobs != 1 or args.scheduler or args.force:
+            raise UserError("--all, --full, -j, --scheduler and --force go with `amd paper run`")
+        for line in paper.listing(root, words):
+            _echo(line)
+        return 0
+    ids = words[1:]
+    if bool(ids) == bool(args.all):
+        raise UserError("amd paper run: name the items (`amd paper` lists them) or give --all, not both")
+    items = paper.select(ids)
+    if args.all:
+        items = paper.runnable(items)
+    elif not paper.runnable(items):
+        raise UserError(f"{', '.join(ids)}: nothing to rerun (about the LLM itself; `amd paper ITEM` says what is shown instead)")
+    if args.scheduler:
+        check_scheduler(args.scheduler)
+    check_outputs_root(root)
+    outcomes = paper.run_items(items, root, args.jobs, args.scheduler, args.full, args.force,
+                               report=lambda o: tqdm.write(_status_line(o)), progress=sys.stderr.isatty())
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
+    _echo(f"{len(items)} item(s): {counts['ok']} ran, {counts['skipped']} skipped (complete), {counts['failed']} failed; "
+          "`amd report` draws them")
+    return 1 if counts["failed"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,10 +338,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     p.set_defaults(fn=cmd_clean)
 
+    p = sub.add_parser("paper", parents=[common], help="the papers' tables and figures: their state, and rerunning them")
+    p.add_argument("items", nargs="*", metavar="[run] ITEM", help="item ids to list (default: all); `run ITEM...` reruns them")
+    p.add_argument("--all", action="store_true", help="with run: every item the package can rerun")
+    p.add_argument("--full", action="store_true", help="with run: the full sweeps too (the whole grids, paper budgets)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="with run: parallel runs on a local process pool")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="with run: run on an existing Dask cluster")
+    p.add_argument("--force", action="store_true", help="with run: redo complete runs too")
+    p.set_defaults(fn=cmd_paper)
+
     # Every argument, --help included, belongs to the server's own parser.
     p = sub.add_parser("llm-server", help="serve a local OpenAI-compatible LLM (llama.cpp)", add_help=False, prefix_chars="\0")
     p.add_argument("server_args", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_llm_server)
+
+    p = sub.add_parser("new", help="write a new experiment package, or a notebook's parameters cell")
+    what = p.add_subparsers(dest="what", metavar="{experiment,params-cell}", required=True, parser_class=_Parser)
+    q = what.add_parser("experiment", help="the skeleton of an experiment package (entry point amdlib.experiments), "
+                        "installed in editable mode")
+    q.add_argument("name", help="the experiment's name: a lower-case Python identifier")
+    q.add_argument("--dir", metavar="DIR", help="the project folder to create (default: ./NAME)")
+    q.add_argument("--no-install", action="store_true", help="only write the files (no `pip install -e DIR`)")
+    q.set_defaults(fn=cmd_new)
+    q = what.add_parser("params-cell", help="print an experiment's notebook parameters cell, generated from its record")
+    q.add_argument("name", help="the experiment")
+    q.add_argument("--write", action="store_true", help="write it into the experiment's notebook instead of printing it")
+    q.set_defaults(fn=cmd_new)
 
     p = sub.add_parser("bench", help="measure performance figures against their targets")
     p.add_argument("names", nargs="*", help="benchmark modules (default: all)")

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Check an outputs tree as a reader would meet it (after `make reproduce`, or any other).
 
-    .venv/bin/python scripts/check-report.py [OUTPUTS] [--width PX] [--no-facility] [--jobs N] [--skip CHECK]
+    .venv/bin/python scripts/check-report.py [OUTPUTS] [--width PX] [--no-paper] [--jobs N] [--skip CHECK]
 
 1. ``OUTPUTS/index.html`` in headless Chromium: no element wider than the window, every
    image loads, every figure has a caption, every local link points at a file, and (unless
-   ``--no-facility``) the facility Table-1 paper-comparison figure is there.
+   ``--no-paper``) a figure puts a paper's numbers beside ours, and every such figure loads.
 2. ``amd runs``, ``amd runs EXP``, ``amd show RUN``, ``amd open RUN`` on every run of the tree,
    from another folder, compared with the files on disk; bad run ids give one line and exit 2.
 3. Every complete run's executed notebook: no section renders empty (a heading over cells that
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="check an outputs tree: the report page in Chromium and amd runs/show/open")
     parser.add_argument("outputs", nargs="?", default="outputs", help="the outputs root (default: ./outputs)")
     parser.add_argument("--width", type=int, default=WIDTH, help=f"browser window width in px (default {WIDTH})")
-    parser.add_argument("--no-facility", action="store_true", help="do not require the facility Table-1 figure")
+    parser.add_argument("--no-paper", action="store_true", help="do not require a paper-comparison figure")
     parser.add_argument("--jobs", type=int, default=4, help="amd commands run at once (default 4)")
     parser.add_argument("--skip", action="append", default=[], choices=("page", "shell", "notebooks"),
                         help="leave out one of the three checks (repeatable)")
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             page, t0 = root / "index.html", time.monotonic()
             report = probe(page, args.width)
             ok = _section(f"report page {page} in Chromium at {args.width} px: {report['images']} images, "
-                          f"{report['figures']} figures", page_problems(report, page, args.width, not args.no_facility),
+                          f"{report['figures']} figures", page_problems(report, page, args.width, not args.no_paper),
                           time.monotonic() - t0)
         if "shell" not in args.skip:
             t0 = time.monotonic()

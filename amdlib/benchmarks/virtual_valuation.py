@@ -10,8 +10,8 @@ from amdlib.core.engine import SearchConfig, run_search
 from amdlib.core.evaluator import Evaluator
 from amdlib.core.sandbox import Sandbox
 from amdlib.experiments.virtual_valuation import EXPERIMENT
-from amdlib.pipeline.schema import defaults
-from amdlib.problems.virtual_valuation import study
+from amdlib.core.experiment import defaults
+from amdlib.experiments.virtual_valuation import run as study
 from amdlib.problems.virtual_valuation.problem import VirtualValuationProblem, harness
 
 _CANDIDATE = "import numpy as np\n\ndef priority(bid, cdf, pdf):\n    return bid - (1 - cdf) / pdf\n"

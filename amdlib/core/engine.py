@@ -14,12 +14,13 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 from amdlib.core.evaluator import Evaluator
 from amdlib.core.problem import Evaluation, Problem
 from amdlib.core.program import Program, ProposalRequest
+from amdlib.core.proposers.base import Proposer
 from amdlib.core.search.base import Strategy, request_seed, sort_key
 from amdlib.errors import BudgetExhausted, UserError
 
@@ -158,12 +159,11 @@ class SearchResult:
 class _Run:
     """One search run's state: history, dedupe map, proposer calls, evaluation."""
 
-    def __init__(self, problem: Problem, config: SearchConfig, sandbox: Any, proposer: Any, progress: bool) -> None:
+    def __init__(self, problem: Problem, config: SearchConfig, sandbox: Any, proposer: Proposer, progress: bool) -> None:
         self.problem, self.config, self.proposer = problem, config, proposer
         self.evaluator = Evaluator(problem, sandbox)
         self.strategy = make_strategy(config, problem)
-        self.strategy.proposer_writes_prose = bool(
-            getattr(proposer, "writes_prose", getattr(proposer, "name", "") != "offline"))
+        self.strategy.proposer_writes_prose = bool(proposer.writes_prose)
         self.history: list[Program] = []
         self.first_of: dict[str, int] = {}  # code hash -> id of its first program
         self.fitter = None
@@ -176,7 +176,7 @@ class _Run:
         self.timing = {"propose_s": 0.0, "evaluate_s": 0.0}
         self.text_requests = 0
         self.llm_answers = 0
-        parallel = getattr(proposer, "name", "") != "offline" and config.concurrency > 1
+        parallel = proposer.writes_prose and config.concurrency > 1
         self.pool = ThreadPoolExecutor(config.concurrency) if parallel else None
 
     def propose(self, requests: list[ProposalRequest]) -> tuple[list[str], bool]:
@@ -185,16 +185,14 @@ class _Run:
         seeds = [request_seed(self.config.seed, r.index) for r in requests]
         texts: list[str] = []
         exhausted = False
-        admit = getattr(self.proposer, "admit", None)
-        if callable(admit):
-            # Budgets are reserved in index order before anything is sent, so which requests
-            # get the last slots never depends on thread timing (and in-flight calls cannot overshoot).
-            admitted = 0
-            while admitted < len(requests) and admit(requests[admitted], seeds[admitted]):
-                admitted += 1
-            if admitted < len(requests):
-                exhausted = True
-                requests, seeds = requests[:admitted], seeds[:admitted]
+        # Budgets are reserved in index order before anything is sent, so which requests
+        # get the last slots never depends on thread timing (and in-flight calls cannot overshoot).
+        admitted = 0
+        while admitted < len(requests) and self.proposer.admit(requests[admitted], seeds[admitted]):
+            admitted += 1
+        if admitted < len(requests):
+            exhausted = True
+            requests, seeds = requests[:admitted], seeds[:admitted]
         if self.pool is None:
             for req, seed in zip(requests, seeds):
                 try:
@@ -305,8 +303,8 @@ class _Run:
         """What the progress bar shows: best score, valid candidates, and LLM calls/tokens/cost so far."""
         fields = {"best": f"{best.score:.6g}", "valid": f"{sum(p.valid for p in self.history) - 1}"
                   f"/{len(self.history) - 1}"}
-        ledger = getattr(self.proposer, "ledger", None)
-        if isinstance(ledger, Mapping) and ledger.get("calls") is not None:
+        ledger = self.proposer.ledger
+        if ledger.get("calls") is not None:
             fields.update(calls=str(ledger["calls"]), tokens=str(ledger.get("total_tokens", 0)),
                           usd=f"{ledger.get('cost_usd', 0.0):.4f}")
         return fields
@@ -314,7 +312,7 @@ class _Run:
     def check_answers(self) -> None:
         """An LLM search whose answers gave no valid candidate fails with one line: the endpoint
         answers, but not with usable code (a reasoning model out of tokens, empty answers, ...)."""
-        if self.llm_answers == 0 or getattr(self.proposer, "name", "offline") not in ("openai", "replay"):
+        if self.llm_answers == 0 or not self.proposer.writes_prose:
             return
         candidates = self.history[1:]
         if candidates and not any(p.valid for p in candidates):
@@ -361,16 +359,8 @@ class _Run:
                 "evaluations_per_fitted_candidate": fits["evaluations"] / max(1, fits["candidates_fitted"])}
 
 
-def _close(obj: Any) -> None:
-    close = getattr(obj, "close", None)
-    if callable(close):
-        close()
-    elif hasattr(obj, "__exit__"):
-        obj.__exit__(None, None, None)
-
-
 def run_search(problem: Problem, config: SearchConfig, progress: bool = True, sandbox: Any = None,
-               proposer: Any = None) -> SearchResult:
+               proposer: Proposer | None = None) -> SearchResult:
     """Run one search. A sandbox and proposer are created (and closed) when not given."""
     t0 = time.perf_counter()
     own_sandbox, own_proposer = sandbox is None, proposer is None
@@ -379,13 +369,12 @@ def run_search(problem: Problem, config: SearchConfig, progress: bool = True, sa
 
         sandbox = Sandbox(workers=config.workers, memory_mb=problem.memory_mb)
     try:
-        if own_proposer:
+        if proposer is None:
             from amdlib.core.proposers.factory import make_proposer
 
             proposer = make_proposer(config, problem)
         try:
-            if hasattr(problem, "task"):
-                problem.reveal_optimum = bool(config.reveal_optimum)  # read by diagnostics that know the optimum
+            problem.reveal_optimum = bool(config.reveal_optimum)  # read by diagnostics that know the optimum
             run = _Run(problem, config, sandbox, proposer, progress)
             best, stopped = run.execute()
             run.check_answers()
@@ -394,14 +383,42 @@ def run_search(problem: Problem, config: SearchConfig, progress: bool = True, sa
                 holdout = run.evaluator.evaluate_code(best.code, "holdout")
         finally:
             if own_proposer:
-                _close(proposer)
+                proposer.close()
     finally:
         if own_sandbox:
-            _close(sandbox)
-    ledger = getattr(proposer, "ledger", None)
+            sandbox.close()
     return SearchResult(
         method=config.method, best=best, holdout=holdout, history=run.history,
         stats=run.stats(stopped, time.perf_counter() - t0),
-        ledger=dict(ledger) if isinstance(ledger, Mapping) else {},
+        ledger=dict(proposer.ledger),
         problem=dict(problem.describe()),
     )
+
+
+#: Restart r of a run searches with seed ``seed + RESTART_STRIDE * r`` (its data stay those of ``seed``).
+RESTART_STRIDE = 7919
+
+
+def restart_seed(seed: int, restart: int) -> int:
+    """The search seed of restart ``restart`` of a run seeded ``seed``."""
+    return seed + RESTART_STRIDE * restart
+
+
+def run_restarts(problem: Problem, config: SearchConfig, restarts: int, progress: bool = True,
+                 sandbox: Any = None) -> tuple[SearchResult, list[SearchResult]]:
+    """``restarts`` independent searches of ``problem`` (restart r: search seed
+    :func:`restart_seed`), each with the full budget, in one sandbox. Returns the one whose best
+    program has the best search score (ties: the earliest restart) and all of them in order."""
+    own = sandbox is None
+    if own:
+        from amdlib.core.sandbox import Sandbox
+
+        sandbox = Sandbox(workers=config.workers, memory_mb=problem.memory_mb)
+    try:
+        results = [run_search(problem, replace(config, seed=restart_seed(config.seed, r)), progress=progress,
+                              sandbox=sandbox) for r in range(max(1, restarts))]
+    finally:
+        if own:
+            sandbox.close()
+    chosen = min(range(len(results)), key=lambda r: (sort_key(results[r].best)[0], r))
+    return results[chosen], results

@@ -1,10 +1,12 @@
 """Candidate text -> verdict: extract, dedupe, policy check, sandboxed harness, score.
 
 Untrusted code only ever runs in a sandbox worker; the parent scores the
-harness outputs with ``problem.score``. Programs are deduplicated by the hash
-of their normalised AST: a duplicate gets the cached verdict and costs nothing.
-Payloads are computed once per split and sent under a content key, so workers
-can cache them.
+harness outputs with ``problem.score``, each as soon as it arrives (the
+outputs are dropped once scored, so a batch's memory does not grow with its
+size, and scoring overlaps the sandbox runs). Programs are deduplicated by
+the hash of their normalised AST: a duplicate gets the cached verdict and
+costs nothing. Payloads are computed once per split and sent under a content
+key, so workers can cache them.
 
 Extraction parses hostile text in the parent, so it is bounded (``bounded``):
 texts over ``MAX_TEXT_CHARS`` are refused before parsing, and parsing that
@@ -158,11 +160,14 @@ class Evaluator:
         return self._payloads[split]
 
     # ------------------------------------------------------------------- jobs
-    def _job(self, code: str, payload: Payload, key: str) -> Any:
+    def _job(self, code: str, payload: Payload, key: str, harness: str = "", timeout_s: float | None = None) -> Any:
+        """A sandbox job of ``code`` through the scoring harness, or the problem's extra harness
+        called ``harness`` (a key of ``problem.harnesses``)."""
         from amdlib.core.sandbox import Job
 
-        return Job(code=code, entry=self.problem.function.name, harness=self.problem.harness,
-                   payload=payload, payload_key=key, timeout_s=self.problem.timeout_s,
+        return Job(code=code, entry=self.problem.function.name,
+                   harness=self.problem.harnesses[harness] if harness else self.problem.harness,
+                   payload=payload, payload_key=key, timeout_s=self.problem.timeout_s if timeout_s is None else timeout_s,
                    allowed_modules=tuple(self.problem.function.allowed_modules))
 
     def _score(self, result: Any, split: str) -> Evaluation:
@@ -177,10 +182,10 @@ class Evaluator:
         if not codes:
             return []
         payload, key = self.payload(split)
-        results = self.sandbox.map([self._job(c, payload, key) for c in codes])
+        verdicts = self.sandbox.map([self._job(c, payload, key) for c in codes], lambda _i, r: self._score(r, split))
         if split == "search":
             self.n_run += len(codes)
-        return [self._score(r, split) for r in results]
+        return verdicts
 
     # ------------------------------------------------------------- public API
     def screen(self, text: str) -> tuple[str, str, str, Evaluation | None]:
@@ -242,9 +247,18 @@ class Evaluator:
             self._cache[h] = ev
         return ev
 
-    def outputs(self, code: str, payload: Payload, payload_key: str) -> Outputs:
-        """Raw harness outputs of ``code`` on any payload; raises ``RuntimeError`` on failure."""
-        result = self.sandbox.map([self._job(code, payload, payload_key)])[0]
-        if not result.ok:
-            raise RuntimeError(f"harness failed: {result.reason}")
-        return dict(result.outputs)
+    def outputs(self, code: str, payload: Payload, payload_key: str, harness: str = "",
+                timeout_s: float | None = None) -> Outputs:
+        """Raw outputs of ``code`` on any payload, through the scoring harness or the problem's extra
+        harness ``harness``; raises ``RuntimeError`` on failure."""
+        return self.outputs_many(code, [(payload, payload_key)], harness, timeout_s)[0]
+
+    def outputs_many(self, code: str, payloads: Sequence[tuple[Payload, str]], harness: str = "",
+                     timeout_s: float | None = None) -> list[Outputs]:
+        """Raw outputs of ``code`` on each ``(payload, payload_key)``, run in parallel sandbox jobs
+        (in order); raises ``RuntimeError`` with the first failure's reason."""
+        results = self.sandbox.map([self._job(code, p, k, harness, timeout_s) for p, k in payloads])
+        bad = [r.reason for r in results if not r.ok]
+        if bad:
+            raise RuntimeError(f"harness failed: {bad[0]}")
+        return [dict(r.outputs) for r in results]

@@ -90,6 +90,10 @@ class Problem(ABC):
     Subclasses set the class attributes and implement ``payload`` and
     ``score``. ``signature`` (a tuple of floats) lets FunSearch cluster
     programs by behaviour; by default it is the score alone.
+
+    ``score`` is always "higher is better". A problem whose objective is minimised (a cost)
+    returns minus the cost and sets ``fitness_sign = -1`` and a ``fitness_label`` saying so,
+    so that prompts show the model the cost it is told to lower.
     """
 
     name: str
@@ -97,11 +101,22 @@ class Problem(ABC):
     task: str
     seed_program: str
     grammar: Grammar
+    #: The harness every candidate is scored with, ``"module:function"``.
     harness: str
+    #: Further trusted harnesses (name -> ``"module:function"``) a study runs candidates through
+    #: (audits, verdicts, per-setting tables), always via ``Evaluator.outputs(..., harness=name)``.
+    harnesses: Mapping[str, str] = {}
     #: Wall-clock limit for one candidate's harness run in the sandbox.
     timeout_s: float = 30.0
     #: Address-space limit of a sandbox worker, in MiB.
     memory_mb: int = 2048
+    #: The sign that turns ``score`` into the fitness prompts show (-1: a minimised cost).
+    fitness_sign: float = 1.0
+    #: How prompts name that fitness, with its direction.
+    fitness_label: str = "Fitness (higher is better)"
+    #: Whether diagnostics shown to the model may quote the known optimum; the engine sets it from
+    #: the run's ``reveal_optimum`` (the papers' models never saw the optimum).
+    reveal_optimum: bool = False
 
     @abstractmethod
     def payload(self, split: str) -> Payload:

@@ -1,45 +1,90 @@
-"""Registry of experiments: name -> module defining ``EXPERIMENT`` (an ``Experiment``)."""
+"""Registry of experiments: the built-in packages ``amdlib.experiments.<name>`` and any installed
+package that declares an entry point in the ``amdlib.experiments`` group.
+
+An entry point names an :class:`~amdlib.core.experiment.Experiment` (``"pkg.module:EXPERIMENT"``)
+or a module that defines ``EXPERIMENT``; its name must be the experiment's name. The pipeline
+knows experiments only through :func:`available` and :func:`get`.
+"""
 
 from __future__ import annotations
 
 import importlib
+import sys
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 
+from amdlib.core.experiment import Experiment
 from amdlib.errors import UserError
-from amdlib.pipeline.schema import Experiment
 
-#: Experiment name -> module that defines ``EXPERIMENT``; order is the report's order.
-MODULES: dict[str, str] = {
-    "quickstart": "amdlib.experiments.quickstart",
-    "virtual_valuation": "amdlib.experiments.virtual_valuation",
-    "redistribution": "amdlib.experiments.redistribution",
-    "correlated_revenue": "amdlib.experiments.correlated_revenue",
-    "facility_location": "amdlib.experiments.facility_location",
-    "generalization": "amdlib.experiments.generalization",
-    "multi_item": "amdlib.experiments.multi_item",
-}
+#: The entry-point group a package declares to add experiments.
+GROUP = "amdlib.experiments"
+
+#: The built-in experiments, in report order (each a package defining ``EXPERIMENT``).
+BUILTIN: tuple[str, ...] = (
+    "quickstart",
+    "virtual_valuation",
+    "redistribution",
+    "correlated_revenue",
+    "facility_location",
+    "generalization",
+    "multi_item",
+)
 
 
-def _load(name: str) -> Experiment | None:
-    """The experiment defined by ``MODULES[name]``, or None if its module does not exist."""
-    module = MODULES[name]
+def _builtin(name: str) -> Experiment:
+    return importlib.import_module(f"{__name__}.{name}").EXPERIMENT
+
+
+def _plugin_points() -> dict[str, EntryPoint]:
+    """Installed entry points by name; a name a built-in already has is left out (with a warning)."""
+    points: dict[str, EntryPoint] = {}
+    for point in entry_points(group=GROUP):
+        if point.name in BUILTIN:
+            print(f"amd: warning: {point.value} declares experiment '{point.name}', which is built in; ignored",
+                  file=sys.stderr)
+        elif point.name not in points:
+            points[point.name] = point
+    return points
+
+
+@lru_cache(maxsize=None)
+def _plugin(name: str) -> Experiment:
+    """Load the plugin experiment ``name``; anything wrong with it is one line naming the package."""
+    point = _plugin_points()[name]
     try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as err:
-        if err.name == module:
-            return None
-        raise
-    return mod.EXPERIMENT
+        loaded = point.load()
+    except Exception as err:  # a broken plugin is the plugin's bug: say which one, briefly
+        raise UserError(f"experiment '{name}' ({point.value}) cannot be loaded: {type(err).__name__}: {err}") from None
+    exp = loaded.EXPERIMENT if isinstance(loaded, ModuleType) else loaded
+    if not isinstance(exp, Experiment):
+        raise UserError(f"experiment '{name}' ({point.value}) is not an amdlib Experiment (got {type(exp).__name__})")
+    if exp.name != name:
+        raise UserError(f"experiment entry point '{name}' ({point.value}) names an experiment called '{exp.name}'; "
+                        "the two must agree")
+    return exp
 
 
 def available() -> dict[str, Experiment]:
-    """Every experiment whose module exists, in report order."""
-    found = {name: _load(name) for name in MODULES}
-    return {name: exp for name, exp in found.items() if exp is not None}
+    """Every experiment: the built-ins in report order, then plugins by name. A plugin that cannot be
+    loaded is left out with a one-line warning (``get`` of it gives the error)."""
+    found = {name: _builtin(name) for name in BUILTIN}
+    for name in sorted(_plugin_points()):
+        try:
+            found[name] = _plugin(name)
+        except UserError as err:
+            print(f"amd: warning: {err}", file=sys.stderr)
+    return found
 
 
 def get(name: str) -> Experiment:
     """The experiment called ``name``, or a one-line error listing the known ones."""
-    exp = _load(name) if name in MODULES else None
-    if exp is None:
-        raise UserError(f"unknown experiment '{name}'; known: {', '.join(available()) or 'none'} (see `amd list`)")
-    return exp
+    if name in BUILTIN:
+        return _builtin(name)
+    if name in _plugin_points():
+        return _plugin(name)
+    known = list(BUILTIN) + sorted(_plugin_points())
+    raise UserError(f"unknown experiment '{name}'; known: {', '.join(known)} (see `amd list`)")
+
+
+__all__ = ["GROUP", "BUILTIN", "available", "get"]

@@ -15,9 +15,12 @@ period of ``stagnation`` generations).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
+from amdlib.core.experiment import SearchPlan
+from amdlib.core.problem import Problem
 from amdlib.core.proposers.ledger import TOKENS_PER_MESSAGE, call_cost, resolve_price
 
 CHARS_PER_TOKEN = 4.0
@@ -27,9 +30,6 @@ ANSWER_TOKENS = 450
 PARENT_EXTRA_CHARS = 350
 #: A FunSearch version's header line (version, fitness, diagnostics).
 FUNSEARCH_EXTRA_CHARS = 150
-#: Fixed prompt parts around the task (system message, answer format, instruction, labels), for a
-#: stand-in problem the prompt builders cannot render (real problems are measured on the builders).
-FRAME_CHARS = 900
 #: Strategy prompts of eoh-e: the task, up to five instructions, the request; and a short answer.
 STRATEGY_PROMPT_EXTRA_CHARS = 1200
 STRATEGY_ANSWER_TOKENS = 80
@@ -146,25 +146,19 @@ class Estimate:
 # --- the prompts ----------------------------------------------------------------------------
 
 
-def _base_chars(problem: Any, method: str = "eoh") -> int:
+def _base_chars(problem: Problem, method: str = "eoh") -> int:
     """Characters of a prompt without parents (system message, task, template, instruction, answer
-    format), measured on the strategy's own prompt builder (EoH: the mean over its operators);
-    a stand-in problem the builders cannot render gets task + template + FRAME_CHARS."""
+    format), measured on the strategy's own prompt builder (EoH: the mean over its operators)."""
     from amdlib.core.proposers.ledger import prompt_chars
     from amdlib.core.search import prompts
 
-    try:
-        if method == "funsearch":
-            return prompt_chars(prompts.funsearch_messages(problem, []))
-        ops = [prompts.OPERATOR_INSTRUCTIONS[k] for k in ("i1", "e1", "e2", "m1", "m2")]
-        return round(sum(prompt_chars(prompts.eoh_messages(problem, [], op)) for op in ops) / len(ops))
-    except (AttributeError, TypeError, KeyError):
-        task = getattr(problem, "task", "") or ""
-        template = getattr(getattr(problem, "function", None), "template", "") or ""
-        return len(task) + len(template) + FRAME_CHARS
+    if method == "funsearch":
+        return prompt_chars(prompts.funsearch_messages(problem, []))
+    ops = [prompts.OPERATOR_INSTRUCTIONS[k] for k in ("i1", "e1", "e2", "m1", "m2")]
+    return round(sum(prompt_chars(prompts.eoh_messages(problem, [], op)) for op in ops) / len(ops))
 
 
-def search_estimate(name: str, problem: Any, params: Mapping[str, Any], budget: int | None = None) -> SearchEstimate:
+def search_estimate(name: str, problem: Problem, params: Mapping[str, Any], budget: int | None = None) -> SearchEstimate:
     """Calls and tokens of one search of ``problem`` with the run's search settings."""
     from amdlib.core.engine import SearchConfig
 
@@ -172,7 +166,7 @@ def search_estimate(name: str, problem: Any, params: Mapping[str, Any], budget: 
     calls = cfg.max_evaluations
     answer_chars = ANSWER_TOKENS * CHARS_PER_TOKEN
     parents = EOH_MEAN_PARENTS if cfg.method in ("eoh", "eoh-e") else FUNSEARCH_PARENTS if cfg.method == "funsearch" else 1
-    seed_chars = len(getattr(problem, "seed_program", "") or "")
+    seed_chars = len(problem.seed_program)
     if cfg.method in ("eoh", "eoh-e"):
         # The initial population (i1) has no parents.
         first = min(calls, cfg.pop_size)
@@ -189,83 +183,12 @@ def search_estimate(name: str, problem: Any, params: Mapping[str, Any], budget: 
     if cfg.method == "eoh-e":
         generations = cfg.generations or max(0, math.ceil((calls - cfg.pop_size) / (4 * cfg.pop_size)))
         strategy = 2 * (generations // STAGNATION)
-        strategy_prompt = strategy * (len(getattr(problem, "task", "")) + STRATEGY_PROMPT_EXTRA_CHARS) / CHARS_PER_TOKEN
+        strategy_prompt = strategy * (len(problem.task) + STRATEGY_PROMPT_EXTRA_CHARS) / CHARS_PER_TOKEN
     return SearchEstimate(name, cfg.method, calls, round(prompt + strategy_prompt),
                           calls * ANSWER_TOKENS + strategy * STRATEGY_ANSWER_TOKENS, strategy)
 
 
-# --- which searches each experiment's notebook runs ------------------------------------------
-
-
-def _quickstart(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    from amdlib.problems.toy import ToyProblem
-
-    return [search_estimate("search", ToyProblem(seed=p["seed"]), p)]
-
-
-def _virtual_valuation(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    from amdlib.problems.virtual_valuation.study import make_problem
-
-    problem = make_problem(p)
-    out = [search_estimate(f"{p['method']}", problem, p)]
-    for other in p.get("compare_methods", []):
-        if other != p["method"]:
-            out.append(search_estimate(other, problem, {**p, "method": other}))
-    return out
-
-
-def _redistribution(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    from amdlib.problems.redistribution.study import make_problem, parse_setting
-
-    n, m = p["n_bidders"], p["n_units"]
-    problem = make_problem(p)
-    out = [search_estimate(f"{n}x{m}", problem, p), search_estimate("nna (distil the network)", problem, p,
-                                                                     p["nna_evaluations"])]
-    for nn, mm in map(parse_setting, p.get("settings", [])):
-        if (nn, mm) != (n, m):
-            out.append(search_estimate(f"table {nn}x{mm}", make_problem(p, nn, mm), p, p["table_evaluations"]))
-    return out
-
-
-def _correlated(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    from amdlib.problems.correlated.problem import CorrelatedRevenueProblem
-
-    out = []
-    for rho in [p["rho"]] + [r for r in p.get("sweep_learned", []) if r != p["rho"]]:
-        problem = CorrelatedRevenueProblem(p["grid_size"], rho)
-        out.append(search_estimate(f"rho={rho:g}", problem, p))
-        out.append(search_estimate(f"rho={rho:g} nna", problem, p, p["nna_evaluations"]))
-    return out
-
-
-def _facility(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    from amdlib.experiments.facility_run import make_problem
-
-    problem = make_problem(dict(p))
-    restarts = int(p.get("restarts", 1))
-    out = [search_estimate(f"restart {r}", problem, p) for r in range(restarts)]
-    if p.get("table1_grid"):
-        out.append(_times(search_estimate("Table 1 grid (32 settings)", problem, p), 32 * restarts))
-    return out
-
-
-def _generalization(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    if p.get("source_runs"):
-        return []
-    from amdlib.problems.generalization.study import make_problem
-
-    out = []
-    for k in p["ks"]:
-        for weights in p["weightings"]:
-            problem = make_problem(p["learn_n"], k, "uniform", str(weights), p)
-            out.append(search_estimate(f"K={k} weights={weights}", problem, p))
-    return out
-
-
-def _multi_item(p: Mapping[str, Any]) -> list[SearchEstimate]:
-    from amdlib.experiments.multi_item import problem
-
-    return [search_estimate("search", problem(dict(p)), p)]
+# --- the searches a run performs (the experiment's own plan) ---------------------------------
 
 
 def _times(s: SearchEstimate, n: int) -> SearchEstimate:
@@ -273,29 +196,16 @@ def _times(s: SearchEstimate, n: int) -> SearchEstimate:
                           s.strategy_calls * n)
 
 
-PLANS: dict[str, Callable[[Mapping[str, Any]], list[SearchEstimate]]] = {
-    "quickstart": _quickstart,
-    "virtual_valuation": _virtual_valuation,
-    "redistribution": _redistribution,
-    "correlated_revenue": _correlated,
-    "facility_location": _facility,
-    "generalization": _generalization,
-    "multi_item": _multi_item,
-}
+def planned(plan: SearchPlan, params: Mapping[str, Any]) -> SearchEstimate:
+    """The estimate of one planned search (its overrides applied, times its count)."""
+    return _times(search_estimate(plan.name, plan.problem, {**params, **plan.overrides}), plan.times)
 
 
 def estimate(experiment: str, params: Mapping[str, Any]) -> Estimate:
     """The estimate of one run of ``experiment`` with validated ``params``."""
-    plan = PLANS.get(experiment)
-    if plan is None:  # an experiment without a plan here: count one search of its budget
-        from types import SimpleNamespace
+    from amdlib.experiments import get
 
-        stand_in = SimpleNamespace(task="x" * 1500, function=SimpleNamespace(template="x" * 600), seed_program="x" * 600)
-        searches = [search_estimate("search (no plan for this experiment: one search assumed)", stand_in, params)]
-    else:
-        searches = plan(params)
-    import os
-
+    searches = [planned(plan, params) for plan in get(experiment).searches(params)]
     model = str(params.get("model", "") or "") or os.environ.get("OPENAI_MODEL", "")
     price = resolve_price(model, float(params.get("price_in", -1.0)), float(params.get("price_out", -1.0)))
     return Estimate(experiment, model, price, searches, int(params.get("max_tokens", 2048)),

@@ -59,7 +59,7 @@ def runs_lines(root: Path, experiment: str | None = None) -> list[str]:
         lines += [f"{name}: {len(records)} run(s) in {root / name}", *text_table(["run", "status", *keys, *metrics, "age"], rows), ""]
     if not lines:
         where = f"of {experiment} " if experiment else ""
-        return [f"no runs {where}under {root} (start one with `amd run quickstart`; --outputs picks another root)"]
+        return [f"no runs {where}under {root} (`amd list` names the experiments, `amd run NAME` starts one; --outputs picks another root)"]
     return lines[:-1]
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 
 from amdlib.pipeline.jsonio import write_json
 from amdlib.pipeline.params import validate
-from amdlib.pipeline.schema import Experiment, collect
+from amdlib.core.experiment import Experiment, collect
 
 #: Resolution of saved figures (the HTML embeds the inline ones, not these).
 FIGURE_DPI = 110

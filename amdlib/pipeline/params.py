@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import yaml
 
 from amdlib.errors import UserError
-from amdlib.pipeline.schema import Experiment, Param
+from amdlib.core.experiment import Experiment, Param
 
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false", list: "a list"}
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}

@@ -2,7 +2,7 @@
 
 For every registered experiment with runs, the page shows a table whose columns are the
 parameters its runs vary plus its key metrics, the paper's numbers beside ours (from the
-experiment's ``paper_tables`` hook; a blank difference says why), one figure per paper table,
+experiment's ``paper_rows`` hook; a blank difference says why), one figure per paper table,
 and each run's figures captioned with the run and its setting. Failed runs are listed in their
 own collapsed section. The page is one static file with inline CSS and no scripts; its own
 figures go to ``report/`` beside it.
@@ -11,8 +11,6 @@ figures go to ``report/`` beside it.
 from __future__ import annotations
 
 import html
-import re
-import struct
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -20,11 +18,10 @@ from typing import Any, Mapping, Sequence
 from amdlib.pipeline import catalog, runs
 from amdlib.pipeline.catalog import RunRecord, lookup, setting_text
 from amdlib.pipeline.jsonio import write_text_atomic
-from amdlib.pipeline.plugins import load_hook
-from amdlib.pipeline.report_figures import Drawn, comparison_figure, facility_table1_figure
+from amdlib.pipeline.report_figures import Drawn, comparison_figure
 from amdlib.pipeline.report_tables import (COMPARISON_COLUMNS, NO_OURS, NO_PAPER, NOT_COMPARABLE, comparison_row,
-                                           html_table, min_width_px, to_csv, to_markdown)
-from amdlib.pipeline.schema import Experiment
+                                           figure_html, html_table, min_width_px, png_width, slug, to_csv, to_markdown)
+from amdlib.core.experiment import Experiment
 
 __all__ = ["build_report", "paper_rows", "lookup", "TABLE_COLUMNS"]
 
@@ -44,47 +41,15 @@ figcaption{font-size:90%;color:#444;margin-top:.3em}.note{font-size:90%;color:#5
 details{margin:.5em 0}summary{cursor:pointer;font-weight:600}.failed{color:#a00}code{font-size:90%;overflow-wrap:anywhere}"""
 
 
-def _read_csv(experiment: str) -> list[dict[str, str]]:
-    """Rows of ``amdlib/data/paper/<experiment>.csv`` (empty when there is none)."""
-    import csv
-    from importlib import resources
-
-    try:
-        text = resources.files("amdlib.data").joinpath(f"paper/{experiment}.csv").read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError, OSError):
-        return []
-    return list(csv.DictReader(text.splitlines()))
-
-
 def paper_rows(exp: Experiment, run: Path | RunRecord, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Rows comparing one run with the paper, with ``difference = ours - paper`` where both are
     numbers and the hook did not mark the row ``comparable: False`` (a paper figure for a setting
     that is not ours is shown as reported, never differenced); otherwise ``reason`` says why."""
-    if not exp.paper_tables:
+    if exp.paper_rows is None:
         return []
     rec = run if isinstance(run, RunRecord) else RunRecord(exp.name, run.name, run, "ok")
-    rows = load_hook(exp.paper_tables)(rec.results if results is None else results, rec.params) or []
+    rows = exp.paper_rows(rec.results if results is None else results, rec.params) or []
     return [comparison_row(row, rec.run_id) for row in rows]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "table"
-
-
-def _png_width(path: Path) -> int | None:
-    """Pixel width from a PNG header (shown 1:1 up to the page width, so text stays legible)."""
-    try:
-        head = path.read_bytes()[:24]
-    except OSError:
-        return None
-    return struct.unpack(">I", head[16:20])[0] if head[:8] == b"\x89PNG\r\n\x1a\n" else None
-
-
-def _figure(src: str, caption: str, width: int | None = None, ident: str = "") -> str:
-    size = f' width="{width}"' if width else ""
-    anchor = f' id="{html.escape(ident)}"' if ident else ""
-    return (f'<figure{anchor}><a href="{html.escape(src)}"><img src="{html.escape(src)}"{size} alt="{html.escape(caption)}"></a>'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def _describe(rec: RunRecord, keys: Sequence[str]) -> str:
@@ -115,20 +80,19 @@ def _comparisons(exp: Experiment, done: Sequence[RunRecord], problems: list[str]
 
 def _paper_figures(exp: Experiment, done: Sequence[RunRecord], comparison: Sequence[Mapping[str, Any]], out: Path,
                    problems: list[str]) -> list[Drawn]:
-    """One figure per paper table; facility location's Table 1 is drawn over its 32 cells."""
+    """The experiment's own paper figures, then one generic figure per paper table they do not draw."""
     drawn: list[Drawn] = []
     tables: dict[str, list[Mapping[str, Any]]] = {}
     for row in comparison:
         tables.setdefault(str(row.get("table") or "paper"), []).append(row)
-    special = exp.name == "facility_location"
     try:
-        if special:
-            fig = facility_table1_figure(done, _read_csv(exp.name), out / f"{exp.name}-table-1.png")
-            drawn += [fig] if fig else []
+        own = list(exp.paper_figures(done, out)) if exp.paper_figures is not None else []
+        drawn += [Drawn(f.path, f.caption, f.anchor) for f in own]
+        covered = {t for f in own for t in f.tables}
         for table, rows in tables.items():
-            if special and table == "Table 1":
+            if table in covered:
                 continue
-            fig = comparison_figure(f"{exp.name}, paper {table}", rows, out / f"{exp.name}-{_slug(table)}.png")
+            fig = comparison_figure(f"{exp.name}, paper {table}", rows, out / f"{exp.name}-{slug(table)}.png")
             drawn += [fig] if fig else []
     except Exception as err:  # a figure that cannot be drawn leaves the tables in place
         problems.append(f"paper figure: {type(err).__name__}: {err}")
@@ -148,7 +112,7 @@ def _comparison_html(exp: Experiment, comparison: list[dict[str, Any]], drawn: l
             parts.append('<p class="note">' + _FOOTNOTE.format(nc=html.escape(NOT_COMPARABLE), np=html.escape(NO_PAPER),
                                                                 no=html.escape(NO_OURS)) + "</p>")
     for fig in drawn:
-        parts.append(_figure(fig.path.relative_to(root).as_posix(), fig.caption, _png_width(fig.path), f"paper-{fig.path.stem}"))
+        parts.append(figure_html(fig.path.relative_to(root).as_posix(), fig.caption, png_width(fig.path), fig.anchor or f"paper-{fig.path.stem}"))
     return parts
 
 
@@ -159,8 +123,8 @@ def _figures_html(exp: Experiment, done: Sequence[RunRecord], keys: Sequence[str
         if not figs:
             continue
         setting = _describe(rec, keys)
-        shown = [_figure(f.relative_to(root).as_posix(), f"Run {rec.run_id} ({setting}): {f.stem.replace('_', ' ')}",
-                         _png_width(f)) for f in figs]
+        shown = [figure_html(f.relative_to(root).as_posix(), f"Run {rec.run_id} ({setting}): {f.stem.replace('_', ' ')}",
+                         png_width(f)) for f in figs]
         count = f"{len(figs)} figure{'s' if len(figs) > 1 else ''}"
         parts.append(f'<details open><summary>Figures of run {html.escape(rec.run_id)} ({html.escape(setting)}): '
                      f"{count}</summary>{''.join(shown)}</details>")
@@ -179,7 +143,7 @@ def _experiment_section(exp: Experiment, done: list[RunRecord], root: Path, tabl
     if comparison:
         write_text_atomic(tables / f"{exp.name}_paper.csv", to_csv(comparison, COMPARISON_COLUMNS))
         write_text_atomic(tables / f"{exp.name}_paper.md", to_markdown(comparison, list(COMPARISON_COLUMNS)))
-    drawn = _paper_figures(exp, done, comparison, root / "report", problems) if exp.paper_tables else []
+    drawn = _paper_figures(exp, done, comparison, root / "report", problems)
     varied = " Before <code>seed</code> come the parameters these runs vary." if keys else ""
     parts = [f'<h2 id="{exp.name}">{html.escape(exp.title)}</h2>']
     if exp.description:
@@ -210,6 +174,18 @@ def _failed_section(failed: list[RunRecord], root: Path) -> str:
             f"their last error (the next sweep or run redoes them)</summary>{table}</details>")
 
 
+def _paper_links(root: Path) -> str:
+    """Write each paper's item-by-item page and return the index's paragraph linking them."""
+    from amdlib.pipeline.report_paper import paper_pages
+
+    links = []
+    for paper, page, states in paper_pages(root, _CSS):
+        shown = sum(s.state in ("complete", "partial") for s in states)
+        links.append(f'<li><a href="{html.escape(page.name)}">{html.escape(paper.short)}, item by item</a>: '
+                     f"{shown} of {len(states)} items drawn from these runs ({html.escape(paper.title)})</li>")
+    return f"<h2 id=\"papers\">The papers, item by item</h2><ul>{''.join(links)}</ul>"
+
+
 def build_report(root: Path) -> Path:
     """Write ``index.html``, ``tables/`` and ``report/`` under the outputs root; returns the page's path."""
     from amdlib.experiments import available
@@ -229,12 +205,13 @@ def build_report(root: Path) -> Path:
             total += len(done)
     if failed:
         toc.append(f'<li><a href="#failed">Failed runs</a> ({len(failed)})</li>')
-    empty = "" if sections else "<p>No runs yet: try <code>amd run quickstart</code>.</p>"
+    papers = _paper_links(root)
+    empty = "" if sections else "<p>No runs yet: <code>amd list</code> names the experiments, <code>amd run NAME</code> runs one.</p>"
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>amdlib results</title>'
             f"<style>{_CSS}</style></head><body><h1>amdlib results</h1>"
             f"<p>{total} complete runs under <code>{html.escape(str(root))}</code>. Tables as CSV and Markdown: "
             f"<code>tables/</code>. Paper numbers are shown only beside ours, labelled as the paper's.</p>"
-            f"<ul>{''.join(toc)}</ul>{empty}{''.join(sections)}{_failed_section(failed, root)}</body></html>\n")
+            f"{papers}<ul>{''.join(toc)}</ul>{empty}{''.join(sections)}{_failed_section(failed, root)}</body></html>\n")
     write_text_atomic(root / "index.html", page)
     return root / "index.html"

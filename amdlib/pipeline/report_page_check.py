@@ -2,7 +2,7 @@
 
 :func:`probe` loads a copy of ``index.html`` with a small script that, once the page and its
 images have loaded, records what overflows the viewport, which images failed to load, which
-figures lack a caption and whether the facility Table-1 figure is there; :func:`page_problems`
+figures lack a caption and which paper figures (anchors ``paper-...``) are there and load; :func:`page_problems`
 turns that record (and the page's local links) into sentences, one per problem.
 """
 
@@ -22,8 +22,8 @@ from amdlib.errors import UserError
 
 #: The width of the window the page is checked in (a laptop's browser window).
 WIDTH = 1024
-#: The anchor of facility location's Table-1 figure (ours vs LLMMech / LLMMech-e / MoulinNet / Per.).
-FACILITY_FIGURE = "paper-facility_location-table-1"
+#: Anchors of the figures that put the papers' numbers beside ours start with this.
+PAPER_FIGURE = "paper-"
 
 _PROBE = """<script>
 addEventListener('load', () => setTimeout(() => {
@@ -35,7 +35,7 @@ addEventListener('load', () => setTimeout(() => {
   }
   const imgs = Array.from(document.images);
   const figs = Array.from(document.querySelectorAll('figure'));
-  const facility = document.getElementById('%FACILITY%');
+  const papers = Array.from(document.querySelectorAll('figure[id^="%PAPER%"]'));
   const out = document.createElement('pre'); out.id = '__amd_probe';
   out.textContent = JSON.stringify({
     viewport: vw, page_width: document.documentElement.scrollWidth, wide: wide.slice(0, 10),
@@ -43,11 +43,11 @@ addEventListener('load', () => setTimeout(() => {
     outside_figures: imgs.filter(i => !i.closest('figure')).length,
     uncaptioned: figs.filter(f => !(f.querySelector('figcaption') && f.querySelector('figcaption').textContent.trim().length > 20)).length,
     figures: figs.length,
-    facility: facility ? {loaded: facility.querySelector('img').naturalWidth > 0, caption: facility.querySelector('figcaption').textContent} : null,
+    paper_figures: papers.map(f => ({id: f.id, loaded: f.querySelector('img').naturalWidth > 0, caption: f.querySelector('figcaption').textContent})),
   });
   document.body.appendChild(out);
 }, 300));
-</script>""".replace("%FACILITY%", FACILITY_FIGURE)
+</script>""".replace("%PAPER%", PAPER_FIGURE)
 
 
 def chromium() -> str | None:
@@ -93,10 +93,11 @@ def broken_links(page: Path) -> list[str]:
     return missing
 
 
-def page_problems(report: dict[str, Any], page: Path, width: int = WIDTH, facility: bool = True) -> list[str]:
+def page_problems(report: dict[str, Any], page: Path, width: int = WIDTH, paper: bool = True) -> list[str]:
     """What is wrong with the rendered page, one sentence each (empty: it passes).
 
-    With ``facility`` the facility Table-1 comparison figure must be on the page and load.
+    With ``paper`` at least one figure must put a paper's numbers beside ours; every such figure
+    must load and have a caption.
     """
     problems = []
     if report["wide"] or report["page_width"] > report["viewport"] or report["viewport"] != width:
@@ -112,12 +113,13 @@ def page_problems(report: dict[str, Any], page: Path, width: int = WIDTH, facili
         problems.append(f"{report['uncaptioned']} of {report['figures']} figure(s) have no caption (or one under 20 characters)")
     if report["figures"] != report["images"]:
         problems.append(f"{report['figures']} figures for {report['images']} images (one image per captioned figure expected)")
-    if facility:
-        fig = report.get("facility")
-        if not fig:
-            problems.append(f"no facility paper-comparison figure (#{FACILITY_FIGURE}); is there a complete facility_location run?")
-        elif not fig["loaded"] or "Table 1 (32 cells" not in fig["caption"]:
-            problems.append(f"the facility Table-1 figure does not load or its caption does not name the 32 cells: {fig}")
+    figs = report.get("paper_figures") or []
+    if paper and not figs:
+        problems.append(f"no figure puts a paper's numbers beside ours (no #{PAPER_FIGURE}... figure): are there complete runs "
+                        "of an experiment with paper items?")
+    bad = [f["id"] for f in figs if not f["loaded"] or len(f["caption"].strip()) < 20]
+    if bad:
+        problems.append(f"{len(bad)} paper figure(s) do not load or have no caption: {bad[:5]}")
     links = broken_links(page)
     if links:
         problems.append(f"{len(links)} local link(s) point at no file: {links[:5]}")

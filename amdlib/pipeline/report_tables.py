@@ -11,6 +11,8 @@ import csv
 import html
 import io
 import re
+import struct
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from amdlib.pipeline.catalog import format_value
@@ -112,3 +114,25 @@ def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], links:
         head = "".join(f'<th scope="col">{name(c)}</th>' for c in columns)
         body = ["<tr>" + "".join(_cell(r, c, links) for c in columns) + "</tr>" for r in rows]
     return f'<div class="tablebox"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def slug(text: str) -> str:
+    """A page anchor or file stem made of ``text`` (lower-case letters, digits and dashes)."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "table"
+
+
+def png_width(path: Path) -> int | None:
+    """Pixel width from a PNG header (shown 1:1 up to the page width, so text stays legible)."""
+    try:
+        head = path.read_bytes()[:24]
+    except OSError:
+        return None
+    return struct.unpack(">I", head[16:20])[0] if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def figure_html(src: str, caption: str, width: int | None = None, ident: str = "") -> str:
+    """A linked, captioned image (``ident``: the figure's anchor)."""
+    size = f' width="{width}"' if width else ""
+    anchor = f' id="{html.escape(ident)}"' if ident else ""
+    return (f'<figure{anchor}><a href="{html.escape(src)}"><img src="{html.escape(src)}"{size} alt="{html.escape(caption)}"></a>'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping
 
 from amdlib.core.sandbox.workdir import pid_alive  # noqa: F401 (one definition, used here and re-exported)
 from amdlib.pipeline.jsonio import read_json, write_text_atomic
-from amdlib.pipeline.schema import Experiment
+from amdlib.core.experiment import Experiment
 
 #: The checkout the package runs from (holds notebooks/ and params/).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,9 +44,14 @@ def notebook_path(experiment: Experiment) -> Path:
     return (REPO_ROOT / "notebooks" / given.name).resolve()
 
 
-def params_dir(experiment_name: str) -> Path:
-    """``params/<experiment>/`` in the checkout."""
-    return REPO_ROOT / "params" / experiment_name
+def params_dir(experiment: str | Experiment) -> Path:
+    """The experiment's parameter files: its own ``params_dir`` (a plugin's), else ``params/<name>/``
+    in the checkout."""
+    if isinstance(experiment, str):
+        from amdlib.experiments import get
+
+        experiment = get(experiment)
+    return experiment.params_dir or REPO_ROOT / "params" / experiment.name
 
 
 def identity(params: Mapping[str, Any]) -> dict[str, Any]:

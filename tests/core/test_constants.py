@@ -65,6 +65,10 @@ class OneSkeleton:
 
     name = "scripted"
     writes_prose = False
+    ledger: dict = {}
+
+    def admit(self, request, seed) -> bool:
+        return True
 
     def propose(self, request, seed):
         return Proposal(text=SKELETON)

@@ -39,6 +39,10 @@ class Scripted:
 
     name = "scripted"
     writes_prose = False
+    ledger: dict = {}
+
+    def admit(self, request, seed) -> bool:
+        return True
 
     def __init__(self, texts: list[str], limit: int | None = None) -> None:
         self.texts, self.limit, self.calls = texts, limit, 0

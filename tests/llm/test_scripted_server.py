@@ -37,7 +37,7 @@ def llm_env(monkeypatch):
 
 def test_facility_paper_protocol_logs_20_generations_and_evolves_prompts() -> None:
     from amdlib.core.engine import SearchConfig, run_search
-    from amdlib.experiments import facility_run as fr
+    from amdlib.experiments.facility_location import run as fr
     from amdlib.experiments import get
     from amdlib.pipeline.params import load_params
 
@@ -82,7 +82,7 @@ def quantile_answer(i: int) -> str:
 
 def test_the_estimate_of_the_facility_paper_protocol_is_within_ten_percent_of_the_completed_runs_ledger() -> None:
     from amdlib.core.engine import SearchConfig, run_search
-    from amdlib.experiments import facility_run as fr
+    from amdlib.experiments.facility_location import run as fr
     from amdlib.experiments import get
     from amdlib.pipeline.estimate import ANSWER_TOKENS, estimate
     from amdlib.pipeline.params import load_params

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from amdlib.experiments import available
+from amdlib.experiments import BUILTIN, get
 from amdlib.pipeline.params import load_params
 from amdlib.pipeline.runner import execute_run
 from amdlib.pipeline.runs import notebook_path
@@ -29,11 +29,11 @@ class _ExperimentNotebook:
     experiment: str
 
     def test_source_notebook_runs_with_its_defaults(self):
-        verdict = nbval(notebook_path(available()[self.experiment]))
+        verdict = nbval(notebook_path(get(self.experiment)))
         assert verdict.ok, verdict.output[-4000:]
 
     def test_executed_smoke_output_reproduces(self, tmp_path):
-        exp = available()[self.experiment]
+        exp = get(self.experiment)
         params = load_params(exp, REPO / "params" / exp.name / "smoke.yaml")
         outcome = execute_run(exp.name, params, tmp_path, source="smoke.yaml")
         assert outcome.status == "ok", outcome.error
@@ -45,7 +45,7 @@ class _ExperimentNotebook:
         assert "passed" in verdict.summary
 
 
-for _name in available():
+for _name in BUILTIN:
     _cls = type(f"Test_{_name}", (_ExperimentNotebook,), {"experiment": _name})
     globals()[_cls.__name__] = _cls
 del _name, _cls

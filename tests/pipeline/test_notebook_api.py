@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from amdlib.errors import UserError  # noqa: E402
 from amdlib.experiments.quickstart import EXPERIMENT  # noqa: E402
 from amdlib.pipeline.notebook import start  # noqa: E402
-from amdlib.pipeline.schema import defaults  # noqa: E402
+from amdlib.core.experiment import defaults  # noqa: E402
 from amdlib.pipeline.validate import _copy_for_replay  # noqa: E402
 
 

@@ -8,15 +8,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-import types
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from amdlib.experiments import available
 from amdlib.experiments.quickstart import EXPERIMENT
 from amdlib.pipeline import runs
 from amdlib.pipeline.jsonio import dumps, read_json
@@ -104,10 +101,7 @@ def _paper_rows(results, params):
 
 def test_report_lists_runs_metrics_figures_and_paper_tables(run, monkeypatch):
     root, path, _ = run
-    hooks = types.ModuleType("amd_test_paper_hooks")
-    hooks.rows = _paper_rows
-    monkeypatch.setitem(sys.modules, "amd_test_paper_hooks", hooks)
-    with_tables = dataclasses.replace(EXPERIMENT, paper_tables="amd_test_paper_hooks:rows")
+    with_tables = dataclasses.replace(EXPERIMENT, paper_rows=_paper_rows)
     monkeypatch.setattr("amdlib.experiments.available", lambda: {"quickstart": with_tables})
     (root / "quickstart" / "feedbeef0000.failed.json").write_text(json.dumps({"run_id": "feedbeef0000", "error": "Boom: x"}))
     index = build_report(root)

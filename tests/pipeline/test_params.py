@@ -7,7 +7,7 @@ import pytest
 from amdlib.errors import UserError
 from amdlib.experiments.quickstart import EXPERIMENT
 from amdlib.pipeline.params import load_params, load_yaml, parse_sets, validate
-from amdlib.pipeline.schema import Experiment, Param
+from amdlib.core.experiment import Experiment, Param
 
 
 def test_yaml_1_2_scalars(write_yaml):

@@ -51,11 +51,11 @@ def test_an_llm_run_shows_the_first_request_exactly_as_the_server_received_it(tm
 
 @pytest.mark.parametrize("reveal", [False, True])
 def test_offline_prompt_is_labelled_and_quotes_the_optimum_only_when_asked(reveal) -> None:
-    from amdlib.experiments import multi_item as exp
+    from amdlib.experiments.multi_item import run as exp
 
     params = load_params(get("multi_item"), REPO / "params/multi_item/smoke.yaml",
                          ["max_evaluations=2", f"reveal_optimum={str(reveal).lower()}"])
-    prob = exp.problem(params)
+    prob = exp.make_problem(params)
     result = exp.search(prob, params, progress=False)
     label, text = shown_prompt(prob, result, params)
     assert label.startswith("Not sent: this run's proposer is offline") and "would send" in label

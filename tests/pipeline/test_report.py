@@ -7,17 +7,13 @@ import csv
 import dataclasses
 import json
 import re
-import sys
-import types
 from pathlib import Path
 
 import pytest
 import yaml
 
 from amdlib.experiments.quickstart import EXPERIMENT
-from amdlib.pipeline import catalog
-from amdlib.pipeline.report import _read_csv, build_report
-from amdlib.pipeline.report_figures import facility_our_cells, facility_paper_cells, facility_table1_figure
+from amdlib.pipeline.report import build_report
 from amdlib.pipeline.report_tables import NO_OURS, NO_PAPER, NOT_COMPARABLE, comparison_row, html_table
 
 
@@ -67,10 +63,7 @@ def _broken(results, params):
 
 
 def test_one_figure_per_paper_table_and_a_footnote(quickstart_outputs, monkeypatch, tmp_path):
-    hooks = types.ModuleType("amd_test_report_hooks")
-    hooks.rows, hooks.broken = _paper_rows, _broken
-    monkeypatch.setitem(sys.modules, "amd_test_report_hooks", hooks)
-    exp = dataclasses.replace(EXPERIMENT, paper_tables="amd_test_report_hooks:rows")
+    exp = dataclasses.replace(EXPERIMENT, paper_rows=_paper_rows)
     monkeypatch.setattr("amdlib.experiments.available", lambda: {"quickstart": exp})
     page = build_report(quickstart_outputs).read_text()
     figs = sorted(p.name for p in (quickstart_outputs / "report").glob("quickstart-*.png"))
@@ -81,45 +74,9 @@ def test_one_figure_per_paper_table_and_a_footnote(quickstart_outputs, monkeypat
     assert [r["difference"] == "" for r in rows] == [False, True, False, False, True, False]
     # a hook that raises leaves the page, its tables and the other figures in place, with the reason shown
     monkeypatch.setattr("amdlib.experiments.available",
-                        lambda: {"quickstart": dataclasses.replace(EXPERIMENT, paper_tables="amd_test_report_hooks:broken")})
+                        lambda: {"quickstart": dataclasses.replace(EXPERIMENT, paper_rows=_broken)})
     page = build_report(quickstart_outputs).read_text()
     assert "paper table of" in page and "KeyError" in page and "<figure>" in page
-
-
-def _facility_run(root: Path, rid: str, params: dict, results: dict) -> catalog.RunRecord:
-    run = root / "facility_location" / rid
-    run.mkdir(parents=True)
-    (run / "params.yaml").write_text(yaml.safe_dump(params))
-    (run / "results.json").write_text(json.dumps(results))
-    (run / "run.json").write_text(json.dumps({"status": "ok", "run_id": rid}))
-    return catalog.RunRecord("facility_location", rid, run, "ok")
-
-
-def test_facility_table1_figure_reads_runs_and_the_paper_csv(tmp_path):
-    paper = facility_paper_cells(_read_csv("facility_location"))
-    assert len(paper) == 32 and all({"per", "moulinnet", "llmmech", "llmmech_e"} <= set(c) for c in paper.values())
-    assert paper[(5, 1, "uniform")]["per"] == pytest.approx(0.20283)
-    base = {"weights": "fixed", "epsilon": 0.0, "n_agents": 5, "n_facilities": 2, "distribution": "uniform"}
-    runs = [
-        _facility_run(tmp_path, "a" * 12, {**base, "seed": 0}, {"best": {"test_social_cost": 0.10, "test_social_cost_se": 0.004},
-                                                                "baselines": {"percentile": {"social_cost": 0.12}}}),
-        _facility_run(tmp_path, "b" * 12, {**base, "seed": 1}, {"best": {"test_social_cost": 0.12},
-                                                                "table1": {"rows": [{"n": 10, "K": 3, "distribution": "beta1",
-                                                                                     "learned": 0.05, "percentile": 0.06}]}}),
-        _facility_run(tmp_path, "c" * 12, {**base, "epsilon": 0.01}, {"best": {"test_social_cost": 0.01}}),  # not Table 1
-        _facility_run(tmp_path, "d" * 12, {**base, "weights": "3"}, {"best": {"test_social_cost": "broken"}}),
-    ]
-    ours = facility_our_cells(runs)
-    assert set(ours) == {(5, 2, "uniform"), (10, 3, "beta1")}
-    assert ours[(5, 2, "uniform")]["ours: learned"] == [(0.10, 0.004), (0.12, None)]
-    assert ours[(10, 3, "beta1")] == {"ours: learned": [(0.05, None)], "ours: Per.": [(0.06, None)]}
-    drawn = facility_table1_figure(runs, _read_csv("facility_location"), tmp_path / "t1.png")
-    png = drawn.path.read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") >= 1200
-    assert "learned mechanism in 2 of 32 cells" in drawn.caption and "LLMMech-e" in drawn.caption
-    empty = facility_table1_figure([], _read_csv("facility_location"), tmp_path / "t0.png")
-    assert "in 0 of 32 cells" in empty.caption  # no runs: the paper's numbers alone, said so
-    assert facility_table1_figure(runs, [], tmp_path / "none.png") is None  # no paper CSV: no figure
 
 
 def test_sweep_status_lists_the_sweeps_own_runs_and_names_the_missing(quickstart_outputs, tmp_path):

@@ -1,5 +1,5 @@
 """The report page in headless Chromium: nothing wider than the viewport, every image loads,
-every figure has a caption, and the facility Table-1 comparison figure is there.
+every figure has a caption, and the paper-comparison figures (facility location's Table 1 among them) load.
 
 The same checks (and `amd runs/show/open` on every run, and no empty notebook section) run on
 any outputs tree with ``scripts/check-report.py OUTPUTS``; with ``AMDLIB_REPORT_OUTPUTS=DIR``
@@ -50,17 +50,17 @@ def test_report_fits_the_page_loads_every_image_and_captions_every_figure(report
     assert report["wide"] == [] and report["page_width"] <= report["viewport"] == WIDTH, report
     assert report["images"] >= 4 and report["broken"] == [], report
     assert report["outside_figures"] == 0 and report["uncaptioned"] == 0 and report["figures"] == report["images"], report
-    facility = report["facility"]
+    facility = {f["id"]: f for f in report["paper_figures"]}.get("paper-facility_location-table-1")
     assert facility and facility["loaded"], report
     assert "Table 1 (32 cells" in facility["caption"] and "learned mechanism in 1 of 32 cells" in facility["caption"]
     assert page_problems(report, report_tree / "index.html") == []
 
 
-def test_the_page_check_names_overflow_broken_images_bare_images_and_a_missing_facility_figure(report_tree, tmp_path):
+def test_the_page_check_names_overflow_broken_images_bare_images_and_missing_paper_figures(report_tree, tmp_path):
     root = tmp_path / "outputs"
     shutil.copytree(report_tree, root)
     page = root / "index.html"
-    text = page.read_text().replace('id="paper-facility_location-table-1"', 'id="renamed"')
+    text = page.read_text().replace('id="paper-', 'id="renamed-')
     text = text.replace("</body>", '<div style="width:3000px">wide</div><img src="report/gone.png"></body>')
     page.write_text(text)
     problems = page_problems(probe(page), page)
@@ -70,7 +70,7 @@ def test_the_page_check_names_overflow_broken_images_bare_images_and_a_missing_f
     assert broken.startswith("1 image(s) do not load") and "gone.png" in broken
     figures, images = (int(w) for w in count.split()[0:4:3])
     assert bare.startswith("1 image(s) outside a <figure>") and images == figures + 1 and " figures for " in count
-    assert "no facility paper-comparison figure" in facility and "report/gone.png" in links
+    assert "no figure puts a paper's numbers beside ours" in facility and "report/gone.png" in links
 
 
 def test_check_report_passes_on_a_good_tree_and_fails_with_reasons_on_a_broken_one(report_tree, tmp_path):

@@ -43,6 +43,11 @@ class KeyedProposer(Protocol):
     @property
     def ledger(self) -> dict[str, Any]: ...
 
+    @property
+    def budget_ledger(self) -> Ledger: ...
+
+    def admit(self, request: ProposalRequest, seed: int) -> bool: ...
+
     def sampling_params(self, seed: int) -> dict[str, Any]: ...
 
     def propose(self, request: ProposalRequest, seed: int) -> Proposal: ...
@@ -60,6 +65,7 @@ class RecordingProposer:
     def __init__(self, inner: KeyedProposer, path: str | os.PathLike[str]) -> None:
         self.inner = inner
         self.name = inner.name
+        self.writes_prose = True
         self.path = Path(path)
         earlier = read_recorded(self.path) if self.path.is_file() and self.path.stat().st_size else Recorded()
         self._recorded, self._refused = earlier.by_key, earlier.refused_keys
@@ -77,8 +83,7 @@ class RecordingProposer:
     def admit(self, request: ProposalRequest, seed: int) -> bool:
         """Reserve the budget for ``request`` (a recorded exchange counts as the call it was)."""
         key = self._key(request, seed)
-        admit = getattr(self.inner, "admit", None)
-        ok = bool(admit(request, seed)) if callable(admit) else True
+        ok = bool(self.inner.admit(request, seed))
         if not ok:
             self._mark(request, key)
         return ok
@@ -111,10 +116,9 @@ class RecordingProposer:
     def _resume(self, request: ProposalRequest, entry: dict[str, Any]) -> Proposal:
         """Answer from an earlier attempt's recording, charging the run as that call did."""
         usage = dict(entry.get("usage") or {})
-        ledger = getattr(self.inner, "budget_ledger", None)
-        if isinstance(ledger, Ledger):
-            ledger.reserve(request.index, request.messages)
-            ledger.record(usage, model=entry["model"], index=request.index, resumed=True)
+        ledger = self.inner.budget_ledger
+        ledger.reserve(request.index, request.messages)
+        ledger.record(usage, model=entry["model"], index=request.index, resumed=True)
         return Proposal(text=entry["response"], usage=usage, model=entry["model"])
 
     @property
@@ -136,6 +140,7 @@ class ReplayProposer:
     """
 
     name = "replay"
+    writes_prose = True
 
     def __init__(self, path: str | os.PathLike[str], run: RunBudget | None = None) -> None:
         if not str(path):

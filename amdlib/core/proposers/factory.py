@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amdlib.core.problem import Problem
 from amdlib.core.proposers.base import Proposer
 from amdlib.errors import UserError
 
+if TYPE_CHECKING:  # the engine imports this module when a search starts
+    from amdlib.core.engine import SearchConfig
+
 PROPOSER_NAMES = ("offline", "openai", "replay")
 DEFAULT_CONCURRENCY = 4
 
 
-def _opt(config: Any, name: str, default: Any) -> Any:
-    """A config field, or ``default`` when the config does not have it (or it is None)."""
-    value = getattr(config, name, default)
-    return default if value is None else value
-
-
-def make_proposer(config: Any, problem: Problem, *, max_tokens: int | None = None) -> Proposer:
+def make_proposer(config: "SearchConfig", problem: Problem, *, max_tokens: int | None = None) -> Proposer:
     """The proposer named by ``config.proposer``.
 
     ``offline``: the AST mutator (no LLM). ``openai``: an OpenAI-compatible
@@ -29,36 +26,31 @@ def make_proposer(config: Any, problem: Problem, *, max_tokens: int | None = Non
     knobs (``concurrency``, ``request_timeout_s``, ``retries``, ``backoff_s``,
     ``max_tokens``, ``price_in``/``price_out``) come from the config.
     """
-    kind = str(_opt(config, "proposer", "offline"))
-    cassette = str(_opt(config, "cassette", ""))
-    max_calls = int(_opt(config, "max_llm_calls", 0))
-    max_cost = float(_opt(config, "max_cost_usd", 0.0))
+    kind = str(config.proposer)
+    cassette = str(config.cassette)
+    max_calls = int(config.max_llm_calls)
+    max_cost = float(config.max_cost_usd)
     if kind == "offline":
         from amdlib.core.proposers.offline import OfflineProposer
 
         return OfflineProposer(problem)
     if kind == "openai":
         from amdlib.core.proposers.cassette import RecordingProposer
-        from amdlib.core.proposers.openai_client import (
-            DEFAULT_MAX_TOKENS,
-            DEFAULT_RETRIES,
-            DEFAULT_TIMEOUT_S,
-            OpenAIProposer,
-        )
+        from amdlib.core.proposers.openai_client import OpenAIProposer
 
         inner = OpenAIProposer(
-            model=str(_opt(config, "model", "")),
-            base_url=str(_opt(config, "base_url", "")),
-            temperature=float(_opt(config, "temperature", 1.0)),
-            max_tokens=int(max_tokens or _opt(config, "max_tokens", DEFAULT_MAX_TOKENS)),
-            concurrency=int(_opt(config, "concurrency", DEFAULT_CONCURRENCY)) or DEFAULT_CONCURRENCY,
+            model=str(config.model),
+            base_url=str(config.base_url),
+            temperature=float(config.temperature),
+            max_tokens=int(max_tokens or config.max_tokens),
+            concurrency=int(config.concurrency) or DEFAULT_CONCURRENCY,
             max_llm_calls=max_calls,
             max_cost_usd=max_cost,
-            timeout_s=float(_opt(config, "request_timeout_s", DEFAULT_TIMEOUT_S)),
-            max_retries=int(_opt(config, "retries", DEFAULT_RETRIES)),
-            backoff_s=float(_opt(config, "backoff_s", 1.0)),
-            price_in=float(_opt(config, "price_in", -1.0)),
-            price_out=float(_opt(config, "price_out", -1.0)),
+            timeout_s=float(config.request_timeout_s),
+            max_retries=int(config.retries),
+            backoff_s=float(config.backoff_s),
+            price_in=float(config.price_in),
+            price_out=float(config.price_out),
         )
         return RecordingProposer(inner, cassette) if cassette else inner
     if kind == "replay":
@@ -70,7 +62,6 @@ def make_proposer(config: Any, problem: Problem, *, max_tokens: int | None = Non
     raise UserError(f"unknown proposer {kind!r}: choose one of {', '.join(PROPOSER_NAMES)}")
 
 
-def proposer_ledger(proposer: Any) -> dict[str, Any]:
+def proposer_ledger(proposer: Proposer) -> dict[str, Any]:
     """A proposer's ledger as a dict ({} for proposers that keep none, e.g. offline)."""
-    ledger = getattr(proposer, "ledger", None)
-    return dict(ledger) if isinstance(ledger, dict) else {}
+    return dict(proposer.ledger)

@@ -21,6 +21,7 @@ import ast
 import copy
 import hashlib
 import math
+from typing import Any
 
 import numpy as np
 
@@ -58,8 +59,9 @@ class OfflineProposer:
     """
 
     name = "offline"
-    #: No LLM, so nothing to count; present so every proposer exposes a ledger.
-    ledger: dict = {}
+    writes_prose = False
+    #: No LLM, so nothing to count (the protocol's ledger is empty).
+    ledger: dict[str, Any] = {}
 
     def __init__(self, problem: Problem, max_nodes: int = 80, max_tries: int = 30) -> None:
         spec = problem.function
@@ -91,6 +93,10 @@ class OfflineProposer:
         if seed is None:
             raise ValueError("cannot build a seed program from the problem's template")
         self._seed = seed
+
+    def admit(self, request: ProposalRequest, seed: int) -> bool:
+        """No budget to reserve: every request is admitted."""
+        return True
 
     def propose(self, request: ProposalRequest, seed: int) -> Proposal:
         """Mutate or recombine ``request.parents`` as ``request.operator`` says."""

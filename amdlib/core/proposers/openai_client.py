@@ -118,6 +118,7 @@ class OpenAIProposer:
     """
 
     name = "openai"
+    writes_prose = True
 
     def __init__(
         self,

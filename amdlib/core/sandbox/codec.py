@@ -17,7 +17,7 @@ import os
 import select
 import struct
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -42,6 +42,14 @@ class EmptyMessage(ProtocolError):
 
 class Timeout(Exception):
     """The deadline passed while reading or writing a message."""
+
+
+class OverBudget(Exception):
+    """A message body the reader's ``admit`` refused (before it was allocated)."""
+
+    def __init__(self, nbytes: int) -> None:
+        super().__init__(f"message body of {nbytes} bytes not admitted")
+        self.nbytes = nbytes
 
 
 def wire_array(value: Any) -> np.ndarray:
@@ -162,13 +170,14 @@ def _read_into(fd: int, buf: memoryview, deadline: float | None, first: bool = F
         pos += got
 
 
-def read_message(fd: int, *, max_body: int, deadline: float | None = None,
-                 readonly: bool = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read one frame from ``fd``; raise ``Timeout`` or ``ProtocolError``.
+def read_message(fd: int, *, max_body: int, deadline: float | None = None, readonly: bool = False,
+                 admit: Callable[[int], bool] | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read one frame from ``fd``; raise ``Timeout``, ``ProtocolError`` or ``OverBudget``.
 
     ``max_body`` caps the array bytes accepted; the header is capped at
-    ``MAX_HEADER_BYTES``. The arrays share one fresh buffer (no copy); with
-    ``readonly`` they cannot be written.
+    ``MAX_HEADER_BYTES``; ``admit(body bytes)``, asked before the body is
+    allocated, may refuse it (``OverBudget``). The arrays share one fresh
+    buffer (no copy); with ``readonly`` they cannot be written.
     """
     prefix = bytearray(_PREFIX.size)
     _read_into(fd, memoryview(prefix), deadline, first=True)
@@ -179,6 +188,8 @@ def read_message(fd: int, *, max_body: int, deadline: float | None = None,
         raise ProtocolError("header too large")
     if body_len > max_body:
         raise ProtocolError(f"message body of {body_len} bytes exceeds {max_body}")
+    if admit is not None and not admit(body_len):
+        raise OverBudget(body_len)
     head = bytearray(head_len)
     _read_into(fd, memoryview(head), deadline)
     body = bytearray(body_len)

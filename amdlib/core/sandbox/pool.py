@@ -3,10 +3,17 @@
 ``run`` is thread-safe: each call borrows an idle worker slot. A slot's
 zygote is started on first use with the modules the job needs (numpy, math,
 the declared allow-list, the harness module) and forks one process per
-candidate (``zygote``), which is gone after its result, so no candidate can
-change what a later one sees. A zygote is replaced when it dies or hangs,
-after ``max_jobs_per_worker`` jobs, or when a job needs a module it did not
+candidate (``zygote``), which is killed once its result is read and has
+ended before the slot's next job starts, so no candidate can change what a
+later one sees or outlive its answer. A zygote is replaced when it dies or hangs, after
+``max_jobs_per_worker`` jobs, or when a job needs a module it did not
 preload.
+
+A batch fits a memory budget: ``map`` holds at most ``max_batch_mb`` of
+results at once (a result that would pass it fails, unread, with a reason
+saying so), and ``map(jobs, consume)`` hands each result to ``consume`` as it
+arrives and keeps only what ``consume`` returns, with at most ``workers + 1``
+jobs in flight, so the parent's memory does not grow with the batch.
 
 ``Sandbox.layers()`` says which containment layers hold on this machine
 (where Landlock is off, a private mount namespace with an empty read-only
@@ -29,15 +36,17 @@ import shutil
 import threading
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from amdlib.core.sandbox import codec, layercache, workdir
+import amdlib.core.sandbox.codec as codec
+import amdlib.core.sandbox.layercache as layercache
+import amdlib.core.sandbox.workdir as workdir
 from amdlib.core.sandbox.policy import BASE_MODULES, check_modules, check_policy
-from amdlib.core.sandbox.process import WorkerProcess
+from amdlib.core.sandbox.process import Budget, WorkerProcess
 from amdlib.errors import UserError
 
 MAX_REASON = 300
@@ -113,17 +122,21 @@ class Sandbox:
     """Warm worker processes for untrusted code (use as a context manager)."""
 
     def __init__(self, workers: int = 2, memory_mb: int = 2048, *, max_output_mb: int = 64,
-                 payload_cache: int = 4, max_jobs_per_worker: int = 1000, ast_policy: bool = True,
-                 python_layer: bool = True, kernel_layers: tuple[str, ...] = KERNEL_LAYERS,
-                 unsafe: bool | None = None) -> None:
-        """``ast_policy=False`` skips the static check, ``python_layer=False`` the restricted
-        builtins and audit hook, and ``kernel_layers`` names the kernel filters to apply (all
-        three only to test the other layers alone). ``unsafe`` allows running where no kernel
-        layer holds (default: whether the ``AMDLIB_UNSAFE_SANDBOX`` variable is set)."""
+                 max_batch_mb: int | None = None, payload_cache: int = 4, max_jobs_per_worker: int = 1000,
+                 ast_policy: bool = True, python_layer: bool = True,
+                 kernel_layers: tuple[str, ...] = KERNEL_LAYERS, unsafe: bool | None = None) -> None:
+        """``max_output_mb`` caps one result, ``max_batch_mb`` (default four results) what one
+        ``map`` holds at once. ``ast_policy=False`` skips the static check, ``python_layer=False``
+        the restricted builtins and audit hook, and ``kernel_layers`` names the kernel filters to
+        apply (all three only to test the other layers alone). ``unsafe`` allows running where no
+        kernel layer holds (default: whether the ``AMDLIB_UNSAFE_SANDBOX`` variable is set)."""
         if workers < 1 or memory_mb < 256:
             raise ValueError("need workers >= 1 and memory_mb >= 256")
         self.workers, self.memory_mb = int(workers), int(memory_mb)
         self.max_output_mb, self.payload_cache = int(max_output_mb), int(payload_cache)
+        self.max_batch_mb = int(max_batch_mb) if max_batch_mb is not None else 4 * self.max_output_mb
+        if self.max_batch_mb < self.max_output_mb:
+            raise ValueError("max_batch_mb must hold at least one result (max_output_mb)")
         self.max_jobs_per_worker, self.ast_policy = int(max_jobs_per_worker), bool(ast_policy)
         self.python_layer = bool(python_layer)
         unknown = set(kernel_layers) - set(KERNEL_LAYERS)
@@ -211,27 +224,78 @@ class Sandbox:
         """Run ``harness(entry function of code, payload)`` in a worker; never raises for bad code."""
         return self.run_job(Job(code, entry, harness, payload, payload_key, timeout_s, tuple(allowed_modules)))
 
-    def map(self, jobs: list[Job]) -> list[SandboxResult]:
-        """Run ``jobs`` in parallel over the workers; results in job order."""
+    def map(self, jobs: Sequence[Job], consume: Callable[[int, SandboxResult], Any] | None = None) -> list[Any]:
+        """Run ``jobs`` in parallel over the workers; results in job order.
+
+        Without ``consume`` the results are returned, at most ``max_batch_mb``
+        of outputs held at once (a result past that fails with a reason).
+        With ``consume(index, result)``, called in this thread as each result
+        arrives (in completion order), what it returns is kept instead, and at
+        most ``workers + 1`` jobs are in flight: memory does not grow with the
+        batch.
+        """
+        if len(jobs) == 1:  # in this thread: no hand-off to a pool thread and back (two wake-ups)
+            res = self.run_job(jobs[0])
+            return [res if consume is None else consume(0, res)]
         with self._lock:
             if self._closed:
                 raise RuntimeError("sandbox is closed")
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="sandbox")
             executor = self._executor
-        return list(executor.map(self.run_job, jobs))
+        if consume is None:
+            budget = Budget(self.max_batch_mb << 20)
+            return [res for res, _ in executor.map(lambda job: self._run_job(job, budget), jobs)]
+        # Results come back through a queue (not kept by futures), each dropped once consumed;
+        # the window of jobs in flight bounds what is held.
+        arrived: queue.SimpleQueue[tuple[int, SandboxResult | None, BaseException | None]] = queue.SimpleQueue()
+
+        def work(i: int, job: Job) -> None:
+            try:
+                arrived.put((i, self.run_job(job), None))
+            except BaseException as err:  # noqa: BLE001 - raised in the caller's thread
+                arrived.put((i, None, err))
+
+        out: list[Any] = [None] * len(jobs)
+        todo = iter(enumerate(jobs))
+        futures: list[Future[None]] = []
+
+        def submit_next() -> None:
+            for i, job in todo:
+                futures.append(executor.submit(work, i, job))
+                return
+
+        for _ in range(self.workers + 1):
+            submit_next()
+        try:
+            for _ in range(len(jobs)):
+                i, res, err = arrived.get()
+                if err is not None:
+                    raise err
+                assert res is not None
+                out[i] = consume(i, res)
+                del res
+                submit_next()
+        finally:
+            for future in futures:
+                future.cancel()
+        return out
 
     def run_job(self, job: Job) -> SandboxResult:
         """``run`` for a ``Job`` record."""
+        return self._run_job(job, Budget(None))[0]
+
+    def _run_job(self, job: Job, budget: Budget) -> tuple[SandboxResult, int]:
+        """The result and the bytes it holds in ``budget`` (given back by the caller)."""
         start = time.monotonic()
         self._validate(job)
         if self.ast_policy:
             problem = check_policy(job.code, job.entry, job.allowed_modules)
             if problem:
-                return _fail(f"policy: {problem}", start)
+                return _fail(f"policy: {problem}", start), 0
         slot = self._idle.get()
         try:
-            return self._run_on(slot, job, start)
+            return self._run_on(slot, job, start, budget)
         finally:
             self._idle.put(slot)
 
@@ -286,7 +350,7 @@ class Sandbox:
             self._slots[slot] = self._start(frozenset(worker.spec["modules"]), set(worker.spec["harness_modules"]))
         return reason
 
-    def _run_on(self, slot: int, job: Job, start: float) -> SandboxResult:
+    def _run_on(self, slot: int, job: Job, start: float, budget: Budget) -> tuple[SandboxResult, int]:
         ready_at = time.monotonic()
         worker = self._worker_for(slot, job)
         start += time.monotonic() - ready_at  # a worker's start-up is not the candidate's time
@@ -302,18 +366,19 @@ class Sandbox:
             with self._lock:
                 self.payload_sends += int(send_payload)
             try:
-                outcome = worker.run({**header, "has_payload": send_payload}, arrays, job.timeout_s, max_body)
+                outcome = worker.run({**header, "has_payload": send_payload}, arrays, job.timeout_s, max_body,
+                                     budget)
             except codec.Timeout:
                 self._replace(slot)
-                return _fail(f"timeout: no result within {job.timeout_s:g} s (worker killed)", start)
+                return _fail(f"timeout: no result within {job.timeout_s:g} s (worker killed)", start), 0
             if outcome.zygote_lost:
                 self._replace(slot)
-                return _fail(outcome.reason, start)
+                return _fail(outcome.reason, start), 0
             worker.remember(str(job.payload_key), self.payload_cache)
             if outcome.need_payload and not send_payload:
                 send_payload = True  # the zygote evicted it: send it again once
                 continue
             break
         if outcome.ok and outcome.outputs is not None:
-            return SandboxResult(True, outcome.outputs, "", time.monotonic() - start)
-        return _fail(outcome.reason or "failed without a reason", start)
+            return SandboxResult(True, outcome.outputs, "", time.monotonic() - start), outcome.nbytes
+        return _fail(outcome.reason or "failed without a reason", start), 0

@@ -9,7 +9,10 @@ The program allows only what a numpy computation needs once everything is
 imported: memory management, signals within the process, clocks, sleeping,
 entropy, ``read``, ``close``, ``exit``. Arguments are checked where a call
 could reach outside: ``write`` and ``writev`` only to the result descriptor, ``tgkill``
-only to the process itself, ``prlimit64`` only to read limits. Everything else - ``open``,
+only to the process itself, ``prlimit64`` only to read the process's own limits,
+``sched_getaffinity`` only for itself, the ``clock_*`` calls only on the standard clocks
+(a negative clock id names another process's CPU clock): none of them can tell whether
+another process exists. Everything else - ``open``,
 ``socket``, ``connect``, ``clone``/``fork``, ``execve``, ``kill``,
 ``pidfd_*``, ``ptrace``, ``mkdir``, ``unlink``, ``mount``, ``io_uring``,
 ``bpf`` ... - fails with ``EPERM``. A foreign architecture or an x32 call
@@ -61,13 +64,14 @@ X86_64_ALLOWED: dict[str, int] = {
     "sched_yield": 24, "mremap": 25, "madvise": 28, "nanosleep": 35, "getpid": 39, "exit": 60,
     "uname": 63, "getrusage": 98, "times": 100, "getuid": 102, "getgid": 104, "geteuid": 107,
     "getegid": 108, "getppid": 110, "sigaltstack": 131, "gettid": 186, "time": 201, "futex": 202,
-    "sched_getaffinity": 204, "restart_syscall": 219, "clock_gettime": 228, "clock_getres": 229,
-    "clock_nanosleep": 230, "exit_group": 231, "pselect6": 270, "ppoll": 271, "getrandom": 318,
+    "restart_syscall": 219, "exit_group": 231, "pselect6": 270, "ppoll": 271, "getrandom": 318,
 }
 #: x86_64 system calls allowed only with checked arguments.
-X86_64_CHECKED: dict[str, int] = {"write": 1, "writev": 20, "tgkill": 234, "prlimit64": 302}
+X86_64_CHECKED: dict[str, int] = {"write": 1, "writev": 20, "tgkill": 234, "prlimit64": 302,
+                                  "sched_getaffinity": 204, "clock_gettime": 228, "clock_getres": 229,
+                                  "clock_nanosleep": 230}
 #: Calls checked like another one (``writev``: the same descriptor rule as ``write``).
-_SAME_CHECK = {"writev": "write"}
+_SAME_CHECK = {"writev": "write", "clock_getres": "clock_gettime", "clock_nanosleep": "clock_gettime"}
 
 
 class _Insn(ctypes.Structure):
@@ -139,10 +143,17 @@ def program(result_fd: int, pid: int) -> list[tuple[int, int, int, int]]:
     a.word_is(_arg_lo(0), pid, "tgkill_hi")
     a.label("tgkill_hi")
     a.word_is(_arg_hi(0), 0, "allow")
-    a.label("prlimit64")  # new_limit (args[2]) must be NULL: reading only
+    a.label("prlimit64")  # pid (args[0], an int) 0: this process; new_limit (args[2]) NULL: reading only
+    a.word_is(_arg_lo(0), 0, "prlimit64_new")
+    a.label("prlimit64_new")
     a.word_is(_arg_lo(2), 0, "prlimit64_hi")
     a.label("prlimit64_hi")
     a.word_is(_arg_hi(2), 0, "allow")
+    a.label("sched_getaffinity")  # pid (an int) 0: this process
+    a.word_is(_arg_lo(0), 0, "allow")
+    a.label("clock_gettime")  # clock id (an int) >= 0: not a CPU clock of a process by id
+    a.op(_LD_ABS, _arg_lo(0))
+    a.op(_JGE, 0x80000000, "deny", "allow")
     a.label("deny")
     a.op(_RET, RET_EPERM)
     a.label("allow")

@@ -34,7 +34,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from amdlib.core.sandbox import codec, forkserver, jail, zygote
+import amdlib.core.sandbox.codec as codec
+import amdlib.core.sandbox.forkserver as forkserver
+import amdlib.core.sandbox.jail as jail
+import amdlib.core.sandbox.zygote as zygote
 from amdlib.core.sandbox.policy import BASE_MODULES, DENIED_ATTRIBUTES
 
 #: numpy subpackages loaded up front (nothing can be imported after start).

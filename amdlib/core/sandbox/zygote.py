@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import os
 
-from amdlib.core.sandbox import jail, landlock, seccomp
+import amdlib.core.sandbox.heap as heap
+import amdlib.core.sandbox.jail as jail
+import amdlib.core.sandbox.landlock as landlock
+import amdlib.core.sandbox.seccomp as seccomp
 
-RESULT_FD, JOB_FD = 3, 4
+RESULT_FD, JOB_FD, WATCH_FD = 3, 4, 5
 # The zygote keeps its own descriptors high so that low numbers stay free for pipes.
 CONTROL_FD, RULESET_FD = 200, 201
 PROBE_EXIT = 0x40
@@ -33,19 +36,23 @@ class Layers:
         self.filter: seccomp.Filter | None = None
 
 
-def harden_early(layers: Layers, memory_mb: int) -> None:
+def harden_early(layers: Layers, memory_mb: int, keep: int = RESULT_FD) -> None:
     """First restrictions of a freshly forked candidate process (before it knows its job).
 
-    Closes every descriptor but the result pipe (``RESULT_FD``) and the job
-    pipe (``JOB_FD``), enters Landlock, lowers the memory, file, process and
-    descriptor limits. Raises if a promised layer fails.
+    Closes every descriptor but the result pipe (``RESULT_FD``) and those up
+    to ``keep`` (a spare's job pipe, ``JOB_FD``, and the pidfd of the process
+    it must outlive, ``WATCH_FD``; it closes them before its candidate runs):
+    no standard streams, none of the zygote's; enters Landlock, lowers the
+    memory, file, process and descriptor limits. Raises if a promised layer
+    fails.
     """
-    jail.close_range(JOB_FD + 1, RULESET_FD - 1)
+    jail.close_range(0, RESULT_FD - 1)
+    jail.close_range(max(RESULT_FD, keep) + 1, RULESET_FD - 1)
     jail.close_range(RULESET_FD + 1)
     if layers.landlock:
         seccomp.no_new_privs()
         landlock.restrict(RULESET_FD)
-        os.close(RULESET_FD)
+    jail.close_range(RULESET_FD, RULESET_FD)
     jail.limit_candidate(memory_mb)
 
 
@@ -136,6 +143,7 @@ def prepare_layers(wanted: tuple[str, ...] = ("seccomp", "landlock", "mount_name
     # Resolved once here, not in each candidate process (they are copies of this one).
     jail.warm_libc()
     seccomp.warm_libc()
+    heap.configure()
     return layers
 
 

@@ -67,19 +67,19 @@ def _answer_format(problem: Problem) -> str:
             .replace("{modules}", ", ".join(problem.function.allowed_modules)))
 
 
-DEFAULT_FITNESS_LABEL = "Fitness (higher is better)"
+DEFAULT_FITNESS_LABEL = Problem.fitness_label
 
 
 def fitness_label(problem: Problem | None) -> str:
     """How the prompt names the fitness (with its direction)."""
-    return str(getattr(problem, "fitness_label", DEFAULT_FITNESS_LABEL))
+    return DEFAULT_FITNESS_LABEL if problem is None else problem.fitness_label
 
 
 def shown_fitness(problem: Problem | None, score: float | None) -> float | None:
     """A score in the sign the prompt uses (the problem's ``fitness_sign``, default +1)."""
     if score is None or not math.isfinite(score):
         return None
-    return float(getattr(problem, "fitness_sign", 1.0)) * score
+    return (1.0 if problem is None else float(problem.fitness_sign)) * score
 
 
 def _fitness(program: Program, problem: Problem | None = None) -> str:

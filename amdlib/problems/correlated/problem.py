@@ -199,7 +199,7 @@ class CorrelatedRevenueProblem(Problem):
         m = self.metrics(report)
         # The papers' models never saw the optimum: quote it only when the run asks for it.
         optimum = (f" ({100 * m['optimum_ratio']:.1f}% of the optimum {self.optimum:.5f})"
-                   if getattr(self, "reveal_optimum", False) else "")
+                   if self.reveal_optimum else "")
         diagnostics = (
             f"revenue {m['revenue']:.5f}{optimum}; "
             f"the fix changed the winner on {100 * m['changed_mass']:.1f}% of the probability mass "

@@ -14,7 +14,6 @@ from typing import Callable
 
 import numpy as np
 
-from amdlib.problems.facility.costs import social_costs
 
 
 def percentile_rule(order: tuple[int, ...]) -> Callable:

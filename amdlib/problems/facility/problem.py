@@ -18,6 +18,7 @@ from amdlib.errors import UserError
 from amdlib.problems.facility.baselines import fit_percentile
 from amdlib.problems.facility.data import DISTRIBUTIONS, Profiles, make_profiles, resolve_weights
 from amdlib.problems.facility.evaluation import payload_of, score_outputs
+from amdlib.problems.facility.sp.member import FittedMember
 
 DOC = '''"""Place K facilities on [0, 1] from the agents' reported peaks.
 
@@ -49,7 +50,7 @@ def _source(doc: dict[str, str], body: str) -> str:
 
 
 SEEDS = {"vectorized": "return np.full((peaks.shape[0], K), 0.5)", "per_profile": "return np.full(K, 0.5)"}
-#: ``seed_rule`` choices: the best fitted member of the SP families (amdlib.problems.facility.families),
+#: ``seed_rule`` choices: the best fitted member of the SP families (amdlib.problems.facility.sp),
 #: the same without phantoms (``scale_free``: rules meant to transfer to other distributions),
 #: the best percentile rule fitted on the training profiles (a known SP baseline, written as
 #: quantile levels so it accepts any n), or the trivial constant rule.
@@ -113,6 +114,8 @@ class FacilityProblem(Problem):
 
     name = "facility_location"
     harness = "amdlib.problems.facility.harness:harness"
+    #: Locations on truthful profiles only: the paired verdicts' large fresh samples.
+    harnesses = {"locations": "amdlib.problems.facility.harness:locations"}
     # Prompts show the paper's fitness (eq. 2, lower is better), not the engine's score (its negative).
     fitness_sign = -1.0
     fitness_label = "Fitness (lower is better)"
@@ -178,9 +181,10 @@ class FacilityProblem(Problem):
         return self._percentile_fit.train_cost
 
     @cached_property
-    def family_fits(self) -> dict[str, Any]:
-        """The best member of every SP family on the training profiles (coordinate descent)."""
-        from amdlib.problems.facility.anchored import fit_members
+    def family_fits(self) -> dict[str, FittedMember]:
+        """The best member of every SP family of the seed set on the training profiles
+        (:func:`amdlib.problems.facility.sp.registry.fit_members`)."""
+        from amdlib.problems.facility.sp.registry import fit_members
 
         return fit_members(self.profiles("search").peaks, self.weights, self.k, scale_free=self.seed_rule == "scale_free")
 
@@ -194,10 +198,8 @@ class FacilityProblem(Problem):
         if self.seed_rule == "constant":
             return _source(doc, SEEDS[self.convention])
         if self.seed_rule in ("families", "scale_free"):
-            from amdlib.problems.facility.anchored import member_body
-
             best = min(self.family_fits.values(), key=lambda m: m.train_cost)
-            return _source(doc, member_body(best.spec))
+            return _source(doc, best.spec.body())
         return _source(doc, percentile_body(percentile_levels(self._percentile_fit.choice, self.n), single))
 
     def score(self, outputs: Outputs, split: str) -> Evaluation:

@@ -5,8 +5,8 @@ distribution with their own seed stream, never used for fitting or choosing), an
 per-profile difference of weighted social costs gives a mean and a paired standard error.
 ``better`` / ``worse`` need the mean difference beyond ``Z`` standard errors; otherwise
 ``tie`` (an identical rule has zero differences and ties exactly). The learned code runs
-in the sandbox (harness :func:`amdlib.problems.facility.harness.locations`); baselines are
-trusted and run in-process.
+in the sandbox through the Evaluator, with the problem's ``locations`` harness
+(:func:`amdlib.problems.facility.harness.locations`); baselines are trusted and run in-process.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from amdlib.problems.facility.data import make_profiles
 Z = 1.96
 #: Profiles per sandbox call (bounds the worker's output size).
 CHUNK = 50_000
-LOCATIONS_HARNESS = "amdlib.problems.facility.harness:locations"
 
 
 def fresh_peaks(problem: Any, size: int) -> np.ndarray:
@@ -31,24 +30,22 @@ def fresh_peaks(problem: Any, size: int) -> np.ndarray:
     return make_profiles(problem.distribution, problem.n, int(size), 0, problem.seed, "fresh").peaks
 
 
-def code_locations(sandbox: Any, problem: Any, code: str, peaks: np.ndarray) -> np.ndarray:
-    """(B, K) locations of untrusted ``code`` on ``peaks``, run in the sandbox in chunks."""
-    from amdlib.core.sandbox import Job
-
-    jobs = []
+def code_locations(evaluator: Any, code: str, peaks: np.ndarray) -> np.ndarray:
+    """(B, K) locations of untrusted ``code`` on ``peaks``, run in the sandbox in chunks
+    (``evaluator``: an :class:`amdlib.core.evaluator.Evaluator` of the facility problem)."""
+    problem = evaluator.problem
+    payloads = []
     for start in range(0, peaks.shape[0], CHUNK):
         part = np.ascontiguousarray(peaks[start : start + CHUNK])
         payload = {"peaks": part, "weights": np.asarray(problem.weights, dtype=float), "K": np.array([problem.k]),
                    "per_profile": np.array([int(problem.convention == "per_profile")])}
         key = f"facility-fresh-{problem.distribution}-{problem.n}-{problem.k}-{problem.seed}-{start}-{part.shape[0]}"
-        jobs.append(Job(code=code, entry=problem.function.name, harness=LOCATIONS_HARNESS, payload=payload,
-                        payload_key=key, timeout_s=max(60.0, problem.timeout_s), allowed_modules=tuple(problem.function.allowed_modules)))
-    parts = []
-    for res in sandbox.map(jobs):
-        if not res.ok:
-            raise RuntimeError(f"learned mechanism failed on fresh profiles: {res.reason}")
-        parts.append(np.asarray(res.outputs["loc"], dtype=float))
-    return np.concatenate(parts, axis=0)
+        payloads.append((payload, key))
+    try:
+        outputs = evaluator.outputs_many(code, payloads, harness="locations", timeout_s=max(60.0, problem.timeout_s))
+    except RuntimeError as err:
+        raise RuntimeError(f"learned mechanism failed on fresh profiles: {err}") from None
+    return np.concatenate([np.asarray(out["loc"], dtype=float) for out in outputs], axis=0)
 
 
 def paired(ours: np.ndarray, theirs: np.ndarray) -> dict[str, Any]:
@@ -65,13 +62,15 @@ def paired(ours: np.ndarray, theirs: np.ndarray) -> dict[str, Any]:
             "identical_share": float(np.mean(diff == 0.0))}
 
 
-def paired_verdicts(sandbox: Any, problem: Any, code: str, baselines: Mapping[str, Callable], size: int) -> dict[str, Any]:
-    """The learned ``code`` against each trusted baseline on ``size`` fresh profiles (paired).
+def paired_verdicts(evaluator: Any, code: str, baselines: Mapping[str, Callable], size: int) -> dict[str, Any]:
+    """The learned ``code`` against each trusted baseline on ``size`` fresh profiles (paired);
+    ``evaluator``: an Evaluator of the facility problem.
 
     Returns ``{"profiles", "learned": {"social_cost", "se"}, "vs": {name: paired(...)}}``."""
+    problem = evaluator.problem
     peaks = fresh_peaks(problem, size)
     w = np.asarray(problem.weights, dtype=float)
-    ours = social_costs(peaks, code_locations(sandbox, problem, code, peaks), w)
+    ours = social_costs(peaks, code_locations(evaluator, code, peaks), w)
     out: dict[str, Any] = {"profiles": int(peaks.shape[0]), "z_threshold": Z,
                            "learned": {"social_cost": float(ours.mean()), "se": float(ours.std(ddof=1) / math.sqrt(ours.size))},
                            "vs": {}}

@@ -169,7 +169,7 @@ class MultiItemProblem(Problem):
         gap = ""
         if self.optimum is not None:
             metrics["optimum_ratio"] = revenue / self.optimum
-            if getattr(self, "reveal_optimum", False):  # set by the engine from the run's parameters
+            if self.reveal_optimum:  # set by the engine from the run's parameters
                 gap = f" ({100 * revenue / self.optimum:.2f}% of the optimum {self.optimum:.4f})"
         diagnostics = (
             f"revenue {revenue:.5f}{gap}; the fix changed the outcome of {100 * metrics['changed']:.1f}% of "

@@ -3,6 +3,6 @@ SP, IR and non-deficit.
 
 Modules: ``model`` (setting, own-bid path index), ``fix``, ``convexity`` (the fix's exactness screen),
 ``harness`` (sandboxed), ``problem``, ``baselines`` (BC, WCO, OEL), ``neural`` (input-convex network),
-``nna`` (distillation), ``evaluation`` (audits, worst case), ``stats``, ``study`` (what the notebook calls).
-Nothing is imported here: the sandboxed harness must stay numpy-only.
+``nna`` (distillation), ``evaluation`` (audits, worst case), ``stats``. What the notebook calls is the
+experiment's own package, :mod:`amdlib.experiments.redistribution`. Nothing is imported here: the sandboxed harness must stay numpy-only.
 """

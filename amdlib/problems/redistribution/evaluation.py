@@ -3,7 +3,7 @@
 A *mechanism* here is a function ``profiles (P, n) -> dict`` of the harness's
 outputs (``rebates``, ``raw``, ``scale``). Trusted rules (linear baselines, the
 network) run in-process through the harness's own :func:`mechanism`; evolved
-code runs in the sandbox, in parallel chunks. Either way the same fix is applied.
+code runs in the sandbox through the Evaluator, in parallel chunks. Either way the same fix is applied.
 """
 
 from __future__ import annotations
@@ -49,25 +49,20 @@ def rule_mechanism(fn: Callable[..., Any], n: int, m: int, fixed: bool = True) -
     return run
 
 
-def code_mechanism(sandbox: Any, problem: Any, code: str) -> Mechanism:
-    """Evolved ``code`` as a mechanism: chunks of profiles run in parallel sandbox jobs."""
+def code_mechanism(evaluator: Any, code: str) -> Mechanism:
+    """Evolved ``code`` as a mechanism of ``evaluator.problem`` (a :class:`RedistributionProblem`):
+    chunks of profiles run through the Evaluator, in parallel sandbox jobs of the scoring harness."""
     from amdlib.core.evaluator import payload_digest
-    from amdlib.core.sandbox import Job
 
-    n, m = problem.n, problem.m
+    n, m = evaluator.problem.n, evaluator.problem.m
 
     def run(profiles: np.ndarray) -> dict[str, np.ndarray]:
-        jobs = []
+        chunks = []
         for i in range(0, profiles.shape[0], chunk_size(n)):
             payload = {"profiles": np.ascontiguousarray(profiles[i : i + chunk_size(n)]), "n": np.array(n), "m": np.array(m)}
-            jobs.append(Job(code=code, entry=problem.function.name, harness=problem.harness, payload=payload,
-                            payload_key=f"redistribution-audit-{payload_digest(payload)}", timeout_s=problem.timeout_s,
-                            allowed_modules=tuple(problem.function.allowed_modules)))
-        results = sandbox.map(jobs)
-        bad = [r.reason for r in results if not r.ok]
-        if bad:
-            raise RuntimeError(f"mechanism failed in the sandbox: {bad[0]}")
-        return {k: np.concatenate([r.outputs[k] for r in results]) for k in results[0].outputs}
+            chunks.append((payload, f"redistribution-audit-{payload_digest(payload)}"))
+        outputs = evaluator.outputs_many(code, chunks)
+        return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
 
     return run
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from amdlib.core.program import Proposal, ProposalRequest
+from amdlib.core.proposers.ledger import Ledger
 from amdlib.core.proposers.cassette import (
     CassetteWriter,
     RecordingProposer,
@@ -32,6 +33,10 @@ class StubLLM:
         self.calls = 0
         self.closed = False
         self.refuse: set[int] = set()
+        self.budget_ledger = Ledger(self.model)
+
+    def admit(self, request: ProposalRequest, seed: int) -> bool:
+        return True
 
     def sampling_params(self, seed: int) -> dict[str, Any]:
         return sampling_params(0.8, 256, seed)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 
 from amdlib.core.proposers.base import Proposer
 from amdlib.core.proposers.cassette import RecordingProposer, ReplayProposer
+from amdlib.core.engine import SearchConfig
 from amdlib.core.proposers.factory import make_proposer, proposer_ledger
 from amdlib.core.proposers.openai_client import OpenAIProposer
 from amdlib.errors import UserError
@@ -15,10 +15,7 @@ from amdlib.problems.toy import ToyProblem
 
 
 def config(**kw):
-    base = dict(proposer="offline", model="", base_url="", temperature=1.0, max_llm_calls=0,
-                max_cost_usd=0.0, cassette="", concurrency=4)
-    base.update(kw)
-    return SimpleNamespace(**base)
+    return SearchConfig(**kw)
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,11 @@ places, /dev/shm and $HOME, TCP and UDP to 127.0.0.1, fork/spawn/exec,
 reading another process's environment, pidfd and kill, ptrace, raising
 limits; forged frames on the result pipe; and state left behind for later
 candidates (warnings filters, the harness, the payload, numpy's global
-state, timers and signal handlers). See ``hostile`` for the modes and
-placeholders.
+state, timers and signal handlers); descriptors a candidate process might
+have inherited, and system calls that would tell which other processes
+exist. Candidates that outlive their answer (alone, in bursts, with big
+memory) and batches of big results are in ``test_denial``. See ``hostile``
+for the modes and placeholders.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def attempt(fn, *args):
         return fn(*args)
     except Exception as err:
         return err
+
+
+def errno(bl, out):
+    return out.errno if isinstance(out, bl.OSError) else 0
 
 
 def frame(head, body=b''):
@@ -214,4 +221,40 @@ return x"""),
 os, sys, bl = disarm()
 sys.setrecursionlimit(50)
 return x"""),
+    # --- what reaches a candidate process: its result pipe (fd 3), nothing else ---
+    _k("inherited_descriptors", """
+os, sys, bl = disarm()
+# lseek (allowed) tells an open descriptor (ESPIPE or an offset) from a closed one (EBADF)
+fds = [fd for fd in range(4096) if errno(bl, attempt(os.lseek, fd, 0, 1)) != 9]
+raise ValueError('open descriptors ' + repr(fds))""",
+       runtime=r"^ValueError: open descriptors \[3\]$", kernel=r"^ValueError: open descriptors \[3\]$"),
+    # --- no system call tells which other processes exist (the answer for every pid is EPERM) ---
+    _k("pid_enumeration", """
+os, sys, bl = disarm()
+ct = members(sys)['modules']['ctypes']
+time = members(sys)['modules']['time']
+libc = ct.CDLL(None, use_errno=True)
+limit = (ct.c_ulong * 2)()
+
+
+def prlimit(pid):
+    if libc.prlimit(pid, 7, None, limit) != 0:
+        raise bl.OSError(ct.get_errno(), 'prlimit')
+
+
+def cpu_clock(pid):
+    return (~pid << 3) | 2
+
+
+seen = set()
+for pid in [*range(1, 80), {PID}, {PARENT}, os.getppid()]:
+    if pid == os.getpid():
+        continue
+    for name, call in (('prlimit', prlimit), ('affinity', os.sched_getaffinity),
+                       ('clock_getres', lambda p: time.clock_getres(cpu_clock(p))),
+                       ('clock_gettime', lambda p: time.clock_gettime(cpu_clock(p)))):
+        if errno(bl, attempt(call, pid)) != 1:  # anything but EPERM tells something
+            seen.add(name + ' ' + str(pid))
+raise ValueError('seen ' + repr(sorted(seen)[:5]))""",
+       runtime=r"^ValueError: seen \[\]$", kernel=r"^ValueError: seen \[\]$"),
 ]

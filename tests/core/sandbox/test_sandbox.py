@@ -68,6 +68,32 @@ def test_map_keeps_job_order(sandbox: Sandbox) -> None:
         assert res.outputs["y"].tolist() == [v * i for v in range(i + 1)]
 
 
+def test_map_hands_results_to_consume_as_they_arrive(sandbox: Sandbox) -> None:
+    seen: list[int] = []
+    jobs = [Job(f"def f(x):\n    return x * {i}\n", "f", VECTORISED, {"x": X}, "x8") for i in range(9)]
+
+    def consume(i: int, res: SandboxResult) -> float:
+        assert threading.current_thread() is threading.main_thread()
+        seen.append(i)
+        return float(res.outputs["y"].sum())
+
+    assert sandbox.map(jobs, consume) == [float(X.sum()) * i for i in range(9)]
+    assert sorted(seen) == list(range(9))
+
+
+def test_a_batch_past_its_budget_fails_the_excess_unless_consumed() -> None:
+    code = "import numpy as np\n\ndef f(x):\n    return np.full(90_000, 1.0)\n"  # 0.7 MiB each
+    jobs = [Job(f"{code}# {i}\n", "f", "tests.core.sandbox.harnesses:passthrough", {"x": X}, "x8") for i in range(4)]
+    with Sandbox(workers=1, memory_mb=512, max_output_mb=1, max_batch_mb=1) as sb:
+        held = sb.map(jobs)
+        assert held[0].ok and [r.ok for r in held[1:]] == [False] * 3
+        assert all("budget of 1 MiB" in r.reason for r in held[1:]), held[1].reason
+        assert sb.map(jobs, lambda i, r: r.ok) == [True] * 4
+        assert sb.run(code, "f", "tests.core.sandbox.harnesses:passthrough", {"x": X}, "x8").ok
+    with pytest.raises(ValueError, match="max_batch_mb"):
+        Sandbox(workers=1, max_output_mb=8, max_batch_mb=4)
+
+
 def test_map_mixes_failures_without_shifting(sandbox: Sandbox) -> None:
     codes = ["def f(x):\n    return x\n", "def f(x):\n    raise ValueError('no')\n", "def f(x):\n    return x + 1\n"]
     results = sandbox.map([Job(c, "f", VECTORISED, {"x": X}, "x8") for c in codes])

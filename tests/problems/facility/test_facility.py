@@ -1,4 +1,4 @@
-"""Facility location: data, costs, baselines, audit, harness/score, paper table lookup."""
+"""Facility location: data, costs, baselines, audit, harness/score."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from amdlib.problems.facility.audit import audit_mechanism
 from amdlib.problems.facility.baselines import fit_constant, fit_dictatorial, fit_percentile, nonsp_optimum, nonsp_rule, percentile_rule
 from amdlib.problems.facility.costs import social_costs
 from amdlib.problems.facility.data import make_profiles, resolve_weights
-from amdlib.problems.facility.evaluation import evaluate_mechanism, fitness, payload_of
+from amdlib.problems.facility.evaluation import evaluate_mechanism, fitness
 from amdlib.problems.facility.harness import deviation_profiles, harness
 from amdlib.problems.facility.problem import FacilityProblem
 
@@ -131,66 +131,12 @@ def test_percentile_seed_is_the_best_percentile_rule(convention):
         FacilityProblem(5, 3, seed_rule="median")
 
 
-def test_percentile_outcome():
-    from amdlib.experiments.facility_run import percentile_outcome
-
-    assert percentile_outcome(True, 0.1, 0.0, 0.0, 0.2) == "better"
-    assert percentile_outcome(True, 0.2, 0.0, 0.0, 0.2) == "tie"
-    assert percentile_outcome(True, 0.3, 0.0, 0.0, 0.2) == "worse"
-    assert percentile_outcome(True, 0.1, 0.01, 0.005, 0.2) == "regret > epsilon"
-    assert percentile_outcome(True, 0.1, 0.005, 0.005, 0.2) == "better"
-    assert percentile_outcome(False, float("nan"), float("nan"), 0.0, 0.2) == "invalid"
-
-
-def test_table1_outcomes_on_a_tiny_grid(monkeypatch):
-    from amdlib.experiments import facility_run as fr
-    from amdlib.experiments.facility_location import EXPERIMENT
-    from amdlib.pipeline.params import validate
-
-    # K = 1 with weights (5, 1, 1, 1, 1): the optimum is the weighted median (agent 0's peak), and the
-    # best percentile rule (the median) is 30% worse; the search must find the optimum itself.
-    monkeypatch.setattr(fr, "TABLE1_GRID", ((5, 1, "uniform"),))
-    params = validate(EXPERIMENT, {"n_train": 100, "n_test": 100, "max_evaluations": 8, "pop_size": 2, "workers": 1,
-                                   "audit_profiles": 10, "audit_grid": 21}, "test")
-    out = fr.table1_outcomes(params)
-    (row,) = out["rows"]
-    problem = fr.make_problem(params, n_agents=5, n_facilities=1, distribution="uniform", weights="fixed")
-    optimum = evaluate_mechanism(nonsp_rule(), problem.profiles("test"), problem.weights, 1).metrics["social_cost"]
-    assert row["learned"] == pytest.approx(optimum, abs=1e-12) and row["learned"] < 0.8 * row["percentile"]
-    assert row["outcome"] == "better" and row["sp_on_grid"] and row["dense_audit_max_regret"] == 0.0
-    assert out["summary"] == {**out["summary"], "settings": 1, "strictly_better": 1}
-
-
 def test_per_profile_convention_matches_vectorized():
     te = make_profiles("uniform", 5, 40, 5, 1, "test")
     w = resolve_weights("fixed", 5)
     vec = evaluate_mechanism(lambda p, w_, k: np.sort(p, axis=1)[:, [0, 4]], te, w, 2)
     per = evaluate_mechanism(lambda p, w_, k: np.sort(p)[[0, 4]], te, w, 2, per_profile=True)
     assert vec.metrics == per.metrics
-
-
-def test_paper_lookup_and_hook():
-    from amdlib.experiments.facility_tables import paper_cells, paper_tables
-
-    table, cells = paper_cells(10, 4, "beta2", "fixed")
-    assert table == "Table 1" and cells["nonsp"] == 0.00549 and cells["per"] == 0.01016
-    assert paper_cells(5, 2, "uniform", "none")[1]["nonsp"] == 0.07098
-    fake = {"baselines": {"percentile": {"social_cost": 0.2}, "dictatorial": {"social_cost": 0.16}},
-            "best": {"test_social_cost": 0.15, "test_social_cost_se": 0.003, "max_regret": 0.0},
-            "verdicts": {"profiles": 100000, "vs": {"percentile": {"verdict": "better", "mean_difference": -0.05, "paired_se": 0.001}}}}
-    rows = {r["metric"]: r for r in paper_tables(fake, {"n_agents": 5, "n_facilities": 1, "distribution": "uniform",
-                                                         "weights": "fixed", "method": "eoh"})}
-    assert rows["per social cost"]["paper"] == 0.20283 and rows["per social cost"]["ours"] == 0.2
-    assert rows["learned social cost (test) vs LLMMech-e"]["paper"] == 0.14948
-    assert rows["learned max regret vs LLMMech"]["paper"] == 0.0 and rows["learned standard error (test)"]["ours"] == 0.003
-    ratio = rows["ratio to best handcrafted (learned vs LLMMech)"]
-    assert ratio["ours"] == pytest.approx(0.15 / 0.16) and ratio["paper"] == pytest.approx(0.14948 / 0.14948)
-    verdict = rows["paired verdict vs percentile (100000 fresh profiles)"]
-    assert verdict["ours"].startswith("better (-0.050000") and verdict["comparable"] is False
-    grid = {"table1": {"rows": [{"n": 10, "K": 4, "distribution": "beta2", "learned": 0.01, "learned_max_regret": 0.0,
-                                  "outcome": "tie"}]}}
-    extra = paper_tables(grid, {"n_agents": 5, "n_facilities": 2, "distribution": "uniform", "weights": "none", "method": "eoh"})
-    assert [r["setting"] for r in extra] == ["n=10 K=4 beta2 weights=fixed"] * 3 and extra[-1]["ours"] == "tie"
 
 
 def test_moulinnet_is_strategyproof_after_training():

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from amdlib.core.evaluator import Evaluator
 from amdlib.core.sandbox import Sandbox
 from amdlib.problems.facility.baselines import fit_percentile, percentile_rule
-from amdlib.problems.facility.families import Quantile, render_body
 from amdlib.problems.facility.problem import FacilityProblem, _source, VECTOR_DOC
-from amdlib.problems.facility.verdicts import paired, paired_verdicts
+from amdlib.problems.facility.sp.quantile import Composition, Quantile
+from amdlib.problems.facility.verdicts import code_locations, paired, paired_verdicts
 
 
 def test_paired_statistics():
@@ -27,11 +28,11 @@ def test_paired_statistics():
 
 def test_weighted_median_beats_the_percentile_rule_on_fresh_profiles():
     problem = FacilityProblem(5, 1, "uniform", "fixed", n_train=300, n_test=100)
-    code = "import numpy as np\n" + _source(VECTOR_DOC, render_body((Quantile(1.0, 0.5),)))
+    code = "import numpy as np\n" + _source(VECTOR_DOC, Composition((Quantile(1.0, 0.5),)).body())
     train = problem.profiles("search").peaks
     with Sandbox(workers=1) as sb:
-        out = paired_verdicts(sb, problem, code, {"percentile": fit_percentile(train, problem.weights, 1).fn,
-                                                   "itself": lambda p, w, k: p[:, [0]]}, 100_000)
+        out = paired_verdicts(Evaluator(problem, sb), code, {"percentile": fit_percentile(train, problem.weights, 1).fn,
+                                                              "itself": lambda p, w, k: p[:, [0]]}, 100_000)
     assert out["profiles"] == 100_000
     per = out["vs"]["percentile"]
     assert per["verdict"] == "better" and per["mean_difference"] < -10 * per["paired_se"]
@@ -39,5 +40,17 @@ def test_weighted_median_beats_the_percentile_rule_on_fresh_profiles():
     assert out["vs"]["itself"]["verdict"] == "tie" and out["vs"]["itself"]["paired_se"] == 0.0
     worst = "import numpy as np\n" + _source(VECTOR_DOC, "return np.sort(peaks, axis=1)[:, [4]]")
     with Sandbox(workers=1) as sb:
-        worse = paired_verdicts(sb, problem, worst, {"median": percentile_rule((2,))}, 20_000)["vs"]["median"]
+        worse = paired_verdicts(Evaluator(problem, sb), worst, {"median": percentile_rule((2,))}, 20_000)["vs"]["median"]
     assert worse["verdict"] == "worse" and worse["mean_difference"] > 10 * worse["paired_se"]
+
+
+def test_locations_go_through_the_evaluator_with_the_problems_locations_harness():
+    problem = FacilityProblem(5, 2, "uniform", "none", n_train=30, n_test=30)
+    assert problem.harnesses == {"locations": "amdlib.problems.facility.harness:locations"}
+    code = "import numpy as np\n" + _source(VECTOR_DOC, "return np.sort(peaks, axis=1)[:, [1, 3]]")
+    peaks = np.random.default_rng(0).uniform(size=(7, 5))
+    with Sandbox(workers=1) as sb:
+        assert np.array_equal(code_locations(Evaluator(problem, sb), code, peaks), np.sort(peaks, axis=1)[:, [1, 3]])
+        broken = "import numpy as np\n" + _source(VECTOR_DOC, "raise ValueError('no')")
+        with pytest.raises(RuntimeError, match="learned mechanism failed on fresh profiles"):
+            code_locations(Evaluator(problem, sb), broken, peaks)
