@@ -3,9 +3,10 @@
 
     .venv/bin/python scripts/check-report.py [OUTPUTS] [--width PX] [--no-paper] [--jobs N] [--skip CHECK]
 
-1. ``OUTPUTS/index.html`` in headless Chromium: no element wider than the window, every
-   image loads, every figure has a caption, every local link points at a file, and (unless
-   ``--no-paper``) a figure puts a paper's numbers beside ours, and every such figure loads.
+1. ``OUTPUTS/index.html`` and each paper's page (``paper-*.html``, item by item) in headless
+   Chromium: no element wider than the window, every image loads, every figure has a caption,
+   every local link points at a file, and (unless ``--no-paper``) a figure puts a paper's
+   numbers beside ours, and every such figure loads.
 2. ``amd runs``, ``amd runs EXP``, ``amd show RUN``, ``amd open RUN`` on every run of the tree,
    from another folder, compared with the files on disk; bad run ids give one line and exit 2.
 3. Every complete run's executed notebook: no section renders empty (a heading over cells that
@@ -52,11 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{root} is not a folder: give the outputs root (e.g. outputs/ after `make reproduce`)")
         ok = True
         if "page" not in args.skip:
-            page, t0 = root / "index.html", time.monotonic()
-            report = probe(page, args.width)
-            ok = _section(f"report page {page} in Chromium at {args.width} px: {report['images']} images, "
-                          f"{report['figures']} figures", page_problems(report, page, args.width, not args.no_paper),
-                          time.monotonic() - t0)
+            for page in [root / "index.html", *sorted(root.glob("paper-*.html"))]:
+                t0 = time.monotonic()
+                report = probe(page, args.width)
+                ok = _section(f"report page {page} in Chromium at {args.width} px: {report['images']} images, "
+                              f"{report['figures']} figures", page_problems(report, page, args.width, not args.no_paper),
+                              time.monotonic() - t0) and ok
         if "shell" not in args.skip:
             t0 = time.monotonic()
             count, problems = shell_problems(root, args.jobs)

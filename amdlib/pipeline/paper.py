@@ -54,12 +54,13 @@ def sweep_paths(item: PaperItem, full: bool = False) -> list[Path]:
 
 
 def _state(item: PaperItem, view: ItemView | None) -> str:
-    if view is not None and view.cells[1]:
-        have, want = view.cells
-        return "complete" if have >= want else "partial" if have else "missing"
+    """complete: the runs fill every setting of the item; partial: some (or part of one);
+    missing: none; not recoverable: the catalogue says what is shown instead."""
     if not item.recoverable:
         return "not recoverable"
-    return "partial" if view is not None and view.runs else "missing"
+    if view is not None and view.cells[1] and view.cells[0] >= view.cells[1]:
+        return "complete"
+    return "partial" if view is not None and (view.cells[0] or view.runs) else "missing"
 
 
 def item_states(root: Path, items: Sequence[PaperItem], draw: Path | None = None) -> list[ItemState]:

@@ -30,6 +30,7 @@ addEventListener('load', () => setTimeout(() => {
   const vw = document.documentElement.clientWidth;
   const wide = [];
   for (const el of document.body.querySelectorAll('*')) {
+    if (el.parentElement && el.parentElement.closest('.tablebox')) continue;  // scrolls inside its own box
     const r = el.getBoundingClientRect();
     if (r.width > 0 && (r.right > vw + 1 || r.left < -1)) wide.push(el.tagName + '.' + el.className + ' ' + Math.round(r.width));
   }
