@@ -23,6 +23,7 @@ MODULES: dict[str, str] = {
     "facility_location": "amdlib.benchmarks.facility_location",
     "generalization": "amdlib.benchmarks.generalization",
     "multi_item": "amdlib.benchmarks.multi_item",
+    "neural": "amdlib.benchmarks.neural",
 }
 
 

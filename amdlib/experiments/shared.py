@@ -6,7 +6,8 @@
   :class:`~amdlib.core.evaluator.Evaluator` (its own one-worker sandbox) and, for the grid
   auctions, turned into the mechanism the problem's fixing step makes of it;
 - :func:`curve_rows`: a search's progress as JSON rows;
-- :func:`revenue_table`: the notebooks' closing table of revenues against the optimum.
+- :func:`revenue_table`: the notebooks' closing table of revenues against the optimum;
+- :func:`llm_label`: a caption's words for an LLM run (its model, live or replayed).
 
 Heavy modules (the engine, the sandbox) are imported when called.
 """
@@ -83,4 +84,14 @@ def revenue_table(rows: Sequence[tuple[str, float, str]], optimum: float | None,
     return html + "</table>"
 
 
-__all__ = ["search", "run_once", "fixed_program", "curve_rows", "revenue_table", "FixingProblem"]
+def llm_label(params: Mapping[str, Any], method: str, budget: str) -> str | None:
+    """What "ours" is for an LLM run (its model, live or replayed, method and budget); ``None`` for
+    the offline search, which each experiment words with its own seeding."""
+    if params.get("proposer", "offline") == "offline":
+        return None
+    model = params.get("model") or "the model OPENAI_MODEL named (not in the params)"
+    how = "replayed from a cassette" if params.get("proposer") == "replay" else "via its API"
+    return f"an LLM run: {model} {how} ({method}, {budget})"
+
+
+__all__ = ["search", "run_once", "fixed_program", "curve_rows", "revenue_table", "llm_label", "FixingProblem"]

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from amdlib.errors import UserError
+from amdlib.pipeline.report_paper import DRAWN_ATTR
 
 #: The width of the window the page is checked in (a laptop's browser window).
 WIDTH = 1024
@@ -94,17 +95,31 @@ def broken_links(page: Path) -> list[str]:
     return missing
 
 
+def declared_figures(page: Path) -> int | None:
+    """How many figures a paper's page says it drew (``None``: the page does not say)."""
+    found = re.search(rf'<body {DRAWN_ATTR}="(\d+)"', page.read_text(errors="replace"))
+    return int(found.group(1)) if found else None
+
+
 def page_problems(report: dict[str, Any], page: Path, width: int = WIDTH, paper: bool = True) -> list[str]:
     """What is wrong with the rendered page, one sentence each (empty: it passes).
 
     With ``paper`` at least one figure must put a paper's numbers beside ours; every such figure
-    must load and have a caption.
+    must load and have a caption. A paper's page that declares it drew no figure (no runs of its
+    items yet) must show none, and is not asked for one.
     """
     problems = []
+    declared = declared_figures(page)
+    if declared is not None:
+        if report["figures"] != declared:
+            problems.append(f"the page says it drew {declared} figure(s) but shows {report['figures']}")
+    # A page that drew nothing (no runs of its items yet) is honest without images.
+    empty_ok = declared == 0
+    paper = paper and not empty_ok
     if report["wide"] or report["page_width"] > report["viewport"] or report["viewport"] != width:
         problems.append(f"wider than the {width}-px window: page {report['page_width']} px, "
                         f"elements {report['wide'] or 'none'} (viewport {report['viewport']} px)")
-    if report["images"] == 0:
+    if report["images"] == 0 and not empty_ok:
         problems.append("the page shows no image at all")
     if report["broken"]:
         problems.append(f"{len(report['broken'])} image(s) do not load: {report['broken'][:5]}")

@@ -21,6 +21,10 @@ from amdlib.pipeline.paper import ItemState, item_states
 from amdlib.pipeline.report_tables import figure_html, html_table, png_width, slug, to_csv, to_markdown
 
 
+#: The ``<body>`` attribute holding how many figures a paper's page drew.
+DRAWN_ATTR = "data-figures-drawn"
+
+
 def page_name(paper: str) -> str:
     """The file name of a paper's page."""
     return f"paper-{paper}.html"
@@ -77,10 +81,12 @@ def paper_page(paper: Paper, states: Sequence[ItemState], root: Path, css: str) 
     toc = "".join(f'<li><a href="#{slug(s.item.id)}">{html.escape(s.item.label)}</a>: {html.escape(s.state)}</li>'
                   for s in states)
     body = "\n".join(_item_html(s, root, tables) for s in states)
+    # The page says how many figures it drew, so a checker can tell "nothing run yet" from "broken".
+    drawn = sum(len(s.view.figures) for s in states if s.view is not None)
     authors = ", ".join(paper.authors)
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(paper.short)}, item by '
-            f"item</title><style>{css}</style></head><body><p><a href=\"index.html\">All results</a></p>"
+            f"item</title><style>{css}</style></head><body {DRAWN_ATTR}=\"{drawn}\"><p><a href=\"index.html\">All results</a></p>"
             f"<h1>{html.escape(paper.short)}, item by item</h1>"
             f"<p>{html.escape(paper.title)} ({html.escape(authors)}, arXiv:{html.escape(paper.arxiv)}). What we had of it: "
             f"{html.escape(paper.text)}. Numbers labelled as the paper's are the ones it printed; every other number was "
@@ -102,4 +108,4 @@ def paper_pages(root: Path, css: str) -> list[tuple[Paper, Path, list[ItemState]
     return out
 
 
-__all__ = ["paper_pages", "paper_page", "page_name"]
+__all__ = ["DRAWN_ATTR", "paper_pages", "paper_page", "page_name"]

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from amdlib.experiments import BUILTIN, get
 from amdlib.pipeline.params import load_params
 from amdlib.pipeline.runner import execute_run

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 
 from amdlib.experiments import available
 from amdlib.pipeline.params import load_yaml, validate

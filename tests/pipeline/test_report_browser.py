@@ -20,7 +20,8 @@ import pytest
 from amdlib.experiments.facility_location import EXPERIMENT as FACILITY
 from amdlib.pipeline.params import load_params
 from amdlib.pipeline.report import build_report
-from amdlib.pipeline.report_page_check import WIDTH, chromium, page_problems, probe
+from amdlib.pipeline.report_page_check import WIDTH, chromium, declared_figures, page_problems, probe
+from amdlib.pipeline.report_paper import DRAWN_ATTR
 from amdlib.pipeline.runner import execute_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,12 +74,25 @@ def test_the_page_check_names_overflow_broken_images_bare_images_and_missing_pap
     assert "no figure puts a paper's numbers beside ours" in facility and "report/gone.png" in links
 
 
+def test_a_paper_page_with_nothing_drawn_passes_only_while_it_says_so(report_tree, tmp_path):
+    page = report_tree / "paper-amd-llm.html"  # the tree has no run of an AMD-LLM item's settings
+    assert declared_figures(page) == 0
+    assert page_problems(probe(page), page) == []
+    lying = tmp_path / "paper-amd-llm.html"
+    lying.write_text(page.read_text().replace(f'{DRAWN_ATTR}="0"', f'{DRAWN_ATTR}="2"'))
+    problems = page_problems(probe(lying), lying)
+    assert any("says it drew 2 figure(s) but shows 0" in p for p in problems), problems
+    assert any("no image at all" in p for p in problems), problems
+
+
 def test_check_report_passes_on_a_good_tree_and_fails_with_reasons_on_a_broken_one(report_tree, tmp_path):
     done = _check(report_tree)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert [ln.split()[0] for ln in lines[:3]] == ["ok", "ok", "ok"] and lines[-1] == "all checks passed", done.stdout
-    assert "amd runs/show/open on the runs under" in lines[1] and "15 commands" in lines[1]
+    # index.html, the two papers' pages, the shell commands, the notebooks
+    assert [ln.split()[0] for ln in lines[:5]] == ["ok"] * 5 and lines[-1] == "all checks passed", done.stdout
+    assert [ln.split("/")[-1].split()[0] for ln in lines[:3]] == ["index.html", "paper-amd-llm.html", "paper-llmmech.html"]
+    assert "amd runs/show/open on the runs under" in lines[3] and "15 commands" in lines[3]
     broken = tmp_path / "outputs"
     shutil.copytree(report_tree, broken)
     figure = next((broken / "quickstart").glob("*/figures/*.png"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import math
 
-from amdlib.core.proposers.mutate import BINOPS as _BINOPS
 from amdlib.core.proposers.mutate import Kit, delete_term
 from amdlib.core.proposers.tree import body_of, const, numeric_value, show, sites, size
 from amdlib.core.parsing import walk

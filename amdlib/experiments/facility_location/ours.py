@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from amdlib.core.experiment import RunView
 from amdlib.experiments.facility_location.paper import verdict_text
+from amdlib.experiments.shared import llm_label
 
 #: (n, K, distribution): one setting of a paper table.
 Cell = tuple[int, int, str]
@@ -240,15 +241,14 @@ def ours_label(params: Mapping[str, Any]) -> str:
     """What "ours" is for a run: the offline search (not an LLM), or the LLM and model of an LLM run."""
     method = params.get("method", "eoh")
     budget = f"{params.get('max_evaluations')} candidates x {params.get('restarts', 1)} restart(s)"
-    if params.get("proposer", "offline") == "offline":
-        seed = {"families": "seeded with the best fitted member of the strategy-proof families",
-                "percentile": "seeded with the best percentile rule", "constant": "seeded with a constant rule"}
-        fitted = ", constant fitting" if params.get("fit_constants") else ""
-        return (f"the offline search ({method}, {budget}, {seed.get(params.get('seed_rule', 'families'), 'seeded')}"
-                f"{fitted}; no LLM)")
-    model = params.get("model") or "the model OPENAI_MODEL named"
-    how = "replayed from a cassette" if params.get("proposer") == "replay" else "via its API"
-    return f"an LLM run: {model} {how} ({method}, {budget})"
+    llm = llm_label(params, method, budget)
+    if llm is not None:
+        return llm
+    seed = {"families": "seeded with the best fitted member of the strategy-proof families",
+            "percentile": "seeded with the best percentile rule", "constant": "seeded with a constant rule"}
+    fitted = ", constant fitting" if params.get("fit_constants") else ""
+    return (f"the offline search ({method}, {budget}, {seed.get(params.get('seed_rule', 'families'), 'seeded')}"
+            f"{fitted}; no LLM)")
 
 
 def who_is_ours(outcomes: Iterable[Outcome]) -> str:

@@ -37,6 +37,10 @@ PARAMS: dict[str, Param] = {
     "moulin_restarts": Param(int, 1, "MoulinNet random restarts (paper: 10)", min=1, max=100),
     "regretnet_epochs": Param(int, 1, "RegretNet epochs (paper: 1000)", min=1, max=100_000),
     "regretnet_restarts": Param(int, 1, "RegretNet random restarts (paper: 10)", min=1, max=100),
+    "neural_engine": Param(str, "sequential", "how MoulinNet and RegretNet train: 'sequential' (one restart at a time, "
+                           "tanh RegretNet; small budgets) or 'batched' (all restarts as one model with the paper's "
+                           "settings: ReLU RegretNet, lr decay per 100 epochs, 20-epoch checkpoints under regret 0.003; "
+                           "the paper's 1000 x 10 in minutes)", choices=("sequential", "batched")),
     "regretnet_train": Param(int, 1000, "RegretNet training profiles (paper: 1000; 'RegretNet@25k': 25000)", min=10, max=100_000),
     "audit_profiles": Param(int, 200, "test profiles in the dense SP audit", min=1, max=100_000),
     "audit_grid": Param(int, 101, "misreport grid points on [0, 1] in the dense SP audit", min=2, max=10_001),

@@ -65,12 +65,12 @@ def fit_neural(problem: FacilityProblem, params: Mapping[str, Any], cache_dir: s
     params) and score them on the test set; models are cached under ``cache_dir``. Each entry says
     its training budget beside the paper's (``paper_budget``, ``budget_fraction`` of its epoch x
     restart passes). The trained mechanisms are put in ``mechanisms`` when given."""
-    from amdlib.problems.facility.epsilon import regretnet_setup
-    from amdlib.problems.facility.neural import TrainConfig, train
+    from amdlib.problems.facility.epsilon import neural_config, regretnet_setup
+    from amdlib.problems.facility.neural import train
 
     test, w, k = problem.profiles("test"), problem.weights, problem.k
     out: dict[str, dict[str, Any]] = {}
-    moulin_cfg = TrainConfig(epochs=params["moulin_epochs"], restarts=params["moulin_restarts"], lr=0.1, seed=params["seed"])
+    moulin_cfg = neural_config("moulinnet", params)
     regret_cfg, regret_data = regretnet_setup(problem, params)
     for name, cfg, data in (("moulinnet", moulin_cfg, problem.profiles("train")), ("regretnet", regret_cfg, regret_data)):
         t = train(name, data, w, k, cfg, cache_dir)
@@ -81,7 +81,8 @@ def fit_neural(problem: FacilityProblem, params: Mapping[str, Any], cache_dir: s
                             epochs=cfg.epochs, restarts=cfg.restarts, batch=cfg.batch, lr=cfg.lr, train_profiles=data.size, cached=t.cached,
                             paper_budget=dict(PAPER_NEURAL), budget_fraction=fraction,
                             budget_note=f"{cfg.epochs} epochs x {cfg.restarts} restarts on {data.size} profiles: "
-                                        f"{100 * fraction:.2g}% of the paper's 1000 x 10 on 1000")
+                                        f"{100 * fraction:.2g}% of the paper's 1000 x 10 on 1000",
+                            **({"engine": cfg.engine} if cfg.engine != "sequential" else {}))
     return out
 
 

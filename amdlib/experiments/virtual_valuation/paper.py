@@ -29,6 +29,7 @@ import numpy as np
 
 from amdlib.core.experiment import ItemView, PaperFigure, PaperTable, RunView
 from amdlib.core.paperdata import catalogue
+from amdlib.experiments.shared import llm_label
 
 MYERSON, RESERVE = "amd-llm/myerson", "amd-llm/reserve-price"
 #: Column of a number the paper printed for a setting it does not state.
@@ -45,11 +46,8 @@ _HUGE = 1e5
 def ours_label(params: Mapping[str, Any]) -> str:
     """What "ours" is for a run with ``params``: the offline search, or the LLM and model of an LLM run."""
     method, budget = params.get("method", "funsearch"), params.get("max_evaluations")
-    if params.get("proposer", "offline") == "offline":
-        return f"the offline search ({method}, {budget} candidates, no LLM)"
-    model = params.get("model") or "the model OPENAI_MODEL named (not in the params)"
-    how = "replayed from a cassette" if params.get("proposer") == "replay" else "via its API"
-    return f"an LLM run: {model} {how} ({method}, {budget} samples)"
+    llm = llm_label(params, method, f"{budget} samples")
+    return llm if llm is not None else f"the offline search ({method}, {budget} candidates, no LLM)"
 
 
 def kind_label(params: Mapping[str, Any]) -> str:

@@ -18,13 +18,30 @@ from typing import Any, Mapping
 from amdlib.problems.facility.audit import audit_mechanism
 from amdlib.problems.facility.data import Profiles, make_profiles
 from amdlib.problems.facility.evaluation import evaluate_mechanism
-from amdlib.problems.facility.neural import TrainConfig, train
+from amdlib.problems.facility.neural import TrainConfig, paper_config, train
+
+#: Training engines a run can ask for (``neural_engine``): the original one-restart-at-a-time loop, or
+#: all restarts as one batched model with the paper's settings (neural.paper_config).
+NEURAL_ENGINES = ("sequential", "batched")
+
+
+def neural_config(kind: str, params: Mapping[str, Any]) -> TrainConfig:
+    """``moulinnet``'s or ``regretnet``'s training settings from a run's params (epochs, restarts, seed
+    and ``neural_engine``; without that key, "sequential": the settings runs have always had)."""
+    prefix = "moulin" if kind == "moulinnet" else "regretnet"
+    epochs, restarts, seed = params[f"{prefix}_epochs"], params[f"{prefix}_restarts"], params["seed"]
+    engine = params.get("neural_engine", "sequential")
+    if engine not in NEURAL_ENGINES:
+        raise ValueError(f"neural_engine '{engine}': choose one of {', '.join(NEURAL_ENGINES)}")
+    if engine == "batched":
+        return paper_config(kind, seed, epochs, restarts)
+    return TrainConfig(epochs=epochs, restarts=restarts, lr=0.1 if kind == "moulinnet" else 0.005, seed=seed)
+
 
 def regretnet_setup(problem: Any, params: Mapping[str, Any]) -> tuple[TrainConfig, Profiles]:
     """RegretNet's training settings and profiles (``regretnet_train`` of them) from a run's params:
     one definition for the baseline and the epsilon, so both use the same (cached) network."""
-    cfg = TrainConfig(epochs=params["regretnet_epochs"], restarts=params["regretnet_restarts"], lr=0.005,
-                      seed=params["seed"])
+    cfg = neural_config("regretnet", params)
     data = problem.profiles("train")
     if params["regretnet_train"] != data.size:
         data = make_profiles(problem.distribution, problem.n, params["regretnet_train"], problem.n_misreports,
@@ -63,4 +80,5 @@ def regretnet_epsilon(problem: Any, cfg: TrainConfig, data: Profiles, cache_dir:
         "lr": cfg.lr,
         "train_profiles": int(data.size),
         "cached": bool(net.cached),
+        **({"engine": cfg.engine} if cfg.engine != "sequential" else {}),  # records of the default stay as they were
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from amdlib.errors import UserError
-from amdlib.experiments import facility_run as fr
+from amdlib.experiments.facility_location import run as fr
 from amdlib.experiments import get
 from amdlib.pipeline.params import load_params, validate
 from amdlib.problems.facility.epsilon import regretnet_setup
