@@ -51,8 +51,12 @@ def kill_live_kernels() -> None:
 def interrupt(signum: int = 2, frame: Any = None) -> None:
     """A SIGINT handler: kill this process's kernels at once, then raise KeyboardInterrupt.
 
-    Killing first spares nbclient a graceful shutdown of a kernel busy in a cell.
+    Killing first spares nbclient a graceful shutdown of a kernel busy in a cell. Logging is
+    switched off first: the kernel's death is ours, and nbclient's "Kernel died" is not news.
     """
+    import logging
+
+    logging.disable(logging.CRITICAL)
     kill_live_kernels()
     raise KeyboardInterrupt
 

@@ -64,3 +64,15 @@ def test_every_experiment_has_its_notebook_and_param_files(name, exp):
     assert notebook_path(exp).is_file()
     for kind in ("smoke", "default", "paper"):
         assert (REPO / "params" / name / f"{kind}.yaml").is_file(), f"params/{name}/{kind}.yaml is missing"
+
+
+#: A notebook narrates and calls; orchestration lives in its experiment's package.
+MAX_CODE_LINES = 120
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_is_thin(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    lines = sum(len(c.source.splitlines()) for c in nb.cells if c.cell_type == "code")
+    assert lines <= MAX_CODE_LINES, (f"{path.name} has {lines} code lines (parameters cell included), over "
+                                     f"{MAX_CODE_LINES}: move orchestration into its experiment's package")

@@ -9,6 +9,11 @@ from typing import Any, Mapping
 
 from amdlib.core.experiment import Param, search_params
 
+#: Where a run's epsilon comes from (see the ``epsilon_source`` parameter).
+EPSILON_SOURCES = ("value", "regretnet", "paper-llmmech", "paper-llmmech-e")
+#: The matched-regret sources -> the Table-1 metric holding the printed regret.
+PAPER_EPSILON = {"paper-llmmech": "llmmech_regret", "paper-llmmech-e": "llmmech_e_regret"}
+
 PARAMS: dict[str, Param] = {
     **search_params(method="eoh", max_evaluations=120, pop_size=8, fit_constants=True, fit_budget=30),
     "restarts": Param(int, 1, "independent searches per setting (search seeds seed + 7919 r); the reported one is "
@@ -20,8 +25,10 @@ PARAMS: dict[str, Param] = {
     "epsilon": Param(float, 0.0, "regret threshold of the fitness (paper eq. 2); 0 = strict", min=0.0, max=1.0),
     "epsilon_source": Param(str, "value", "where epsilon comes from: 'value' = the epsilon parameter; 'regretnet' = "
                             "the max regret of this run's trained RegretNet on the training profiles (the paper's "
-                            "protocol; epsilon must then stay 0; the table1_grid and weight-set side studies keep "
-                            "epsilon 0)", choices=("value", "regretnet")),
+                            "protocol); 'paper-llmmech' / 'paper-llmmech-e' = the max regret LLMMech's Table 1 prints "
+                            "for its LLMMech / LLMMech-e mechanism in this cell (matched regret; Table-1 cells only). "
+                            "Epsilon must then stay 0; the table1_grid and weight-set side studies keep epsilon 0",
+                            choices=EPSILON_SOURCES),
     "n_train": Param(int, 1000, "training profiles (the search's set)", min=10, max=100_000),
     "n_test": Param(int, 1000, "test profiles (everything reported)", min=10, max=100_000),
     "n_misreports": Param(int, 10, "sampled misreports per profile and agent", min=1, max=100),
@@ -52,11 +59,22 @@ PARAMS: dict[str, Param] = {
 
 
 def check_epsilon(params: Mapping[str, Any]) -> str | None:
-    """``epsilon_source: regretnet`` measures epsilon, so an epsilon set as well contradicts it."""
-    if params["epsilon_source"] == "regretnet" and float(params["epsilon"]) != 0.0:
-        return (f"epsilon_source: regretnet measures epsilon, but epsilon is set to {params['epsilon']:g}: "
+    """An epsilon source other than ``value`` sets epsilon, so an epsilon set as well contradicts it;
+    the matched-regret sources read Table 1, so they need one of its cells."""
+    source = params["epsilon_source"]
+    if source != "value" and float(params["epsilon"]) != 0.0:
+        verb = "measures" if source == "regretnet" else "sets"
+        return (f"epsilon_source: {source} {verb} epsilon, but epsilon is set to {params['epsilon']:g}: "
                 "set epsilon to 0 or epsilon_source to value")
+    if source in PAPER_EPSILON:
+        from amdlib.experiments.facility_location.table1 import TABLE1_GRID
+
+        cell = (params["n_agents"], params["n_facilities"], params["distribution"])
+        if params["weights"] != "fixed" or cell not in TABLE1_GRID:
+            return (f"epsilon_source: {source} reads the regret LLMMech's Table 1 prints, which exists only in its "
+                    f"cells (weights fixed, n 5 or 10, K 1-4), not n={cell[0]} K={cell[1]} {cell[2]} "
+                    f"weights={params['weights']}: use epsilon_source value or regretnet")
     return None
 
 
-__all__ = ["PARAMS", "check_epsilon"]
+__all__ = ["PARAMS", "EPSILON_SOURCES", "PAPER_EPSILON", "check_epsilon"]

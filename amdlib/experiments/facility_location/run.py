@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from amdlib.errors import UserError
-from amdlib.experiments.facility_location.params import check_epsilon
+from amdlib.experiments.facility_location.params import PAPER_EPSILON, check_epsilon
 from amdlib.problems.facility import baselines as rules
 from amdlib.problems.facility.audit import audit_code, audit_mechanism
 from amdlib.problems.facility.data import DISTRIBUTIONS
@@ -89,14 +89,24 @@ def fit_neural(problem: FacilityProblem, params: Mapping[str, Any], cache_dir: s
 def resolve_epsilon(params: Mapping[str, Any], cache_dir: str | Path | None = None) -> dict[str, Any]:
     """The run's epsilon and where it came from: ``epsilon_source = "value"`` keeps ``epsilon``;
     ``"regretnet"`` trains the run's RegretNet (cached under ``cache_dir``, shared with the
-    baseline) and uses its max regret on the training profiles (amdlib.problems.facility.epsilon)."""
-    if params.get("epsilon_source", "value") != "regretnet":
+    baseline) and uses its max regret on the training profiles (amdlib.problems.facility.epsilon);
+    ``"paper-llmmech"`` / ``"paper-llmmech-e"`` take the regret Table 1 prints for that column in
+    the run's cell (matched regret)."""
+    source = params.get("epsilon_source", "value")
+    if source == "value":
         return {"source": "value", "epsilon": float(params["epsilon"])}
-    from amdlib.problems.facility.epsilon import regretnet_epsilon, regretnet_setup
-
     conflict = check_epsilon(params)  # params validation refuses it first
     if conflict:  # params that skipped validation (a library call)
         raise UserError(conflict)
+    if source in PAPER_EPSILON:
+        from amdlib.experiments.facility_location.table1 import paper_table1
+
+        cell = (params["n_agents"], params["n_facilities"], params["distribution"])
+        column = "LLMMech" if source == "paper-llmmech" else "LLMMech-e"
+        return {"source": source, "epsilon": float(paper_table1()[cell][PAPER_EPSILON[source]]),
+                "measured_on": f"the max regret LLMMech's Table 1 prints for its {column} mechanism in this cell "
+                               "(matched regret: the paper's number, not measured here)"}
+    from amdlib.problems.facility.epsilon import regretnet_epsilon, regretnet_setup
 
     problem = make_problem(params)
     cfg, data = regretnet_setup(problem, params)

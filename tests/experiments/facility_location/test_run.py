@@ -79,3 +79,16 @@ def test_importing_the_experiment_is_cheap():
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_matched_regret_reads_the_printed_regret_of_a_table1_cell_and_refuses_any_other_cell():
+    cell = {"n_agents": 5, "n_facilities": 2, "distribution": "normal", "weights": "fixed"}
+    llm = fr.resolve_epsilon(validate(EXPERIMENT, {**cell, "epsilon_source": "paper-llmmech"}, "test"))
+    assert llm["source"] == "paper-llmmech" and llm["epsilon"] == 0.00404 and "Table 1 prints" in llm["measured_on"]
+    ten = {**cell, "n_agents": 10, "epsilon_source": "paper-llmmech-e"}
+    assert fr.resolve_epsilon(validate(EXPERIMENT, ten, "test"))["epsilon"] == 0.00063  # LLMMech's is 0.00049
+    for bad in ({"weights": "none"}, {"n_agents": 7}, {"n_facilities": 5}):
+        message = EXPERIMENT.check({**defaults(EXPERIMENT), **cell, **bad, "epsilon_source": "paper-llmmech"})
+        assert message and "only in its cells" in message and "use epsilon_source value or regretnet" in message
+    assert "sets epsilon" in EXPERIMENT.check({**defaults(EXPERIMENT), **cell, "epsilon_source": "paper-llmmech-e",
+                                               "epsilon": 0.001})
