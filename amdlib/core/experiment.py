@@ -15,8 +15,11 @@ experiment never needs the pipeline's own types.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 if TYPE_CHECKING:  # typing only: core.problem is a sibling contract
@@ -221,10 +224,16 @@ def defaults(experiment: Experiment) -> dict[str, Any]:
     return {k: v.default for k, v in experiment.params.items()}
 
 
+def lazy_module(name: str) -> Callable[[], ModuleType]:
+    """A function that imports module ``name`` when first called and returns it: an experiment's
+    record names its run and paper modules this way and stays cheap to import."""
+    return functools.partial(importlib.import_module, name)
+
+
 def collect(experiment: Experiment, namespace: dict[str, Any]) -> dict[str, Any]:
     """Gather the declared parameters from a notebook's globals into a dict."""
     return {k: namespace[k] for k in experiment.params if k in namespace}
 
 
-__all__ = ["Param", "Experiment", "SearchPlan", "PaperFigure", "PaperTable", "ItemView", "RunView", "search_params", "defaults", "collect",
+__all__ = ["Param", "Experiment", "SearchPlan", "PaperFigure", "PaperTable", "ItemView", "RunView", "search_params", "defaults", "collect", "lazy_module",
            "SEARCH_METHODS", "PROPOSERS"]

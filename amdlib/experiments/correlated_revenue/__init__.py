@@ -11,24 +11,15 @@ and ``paper_items`` hooks), :mod:`.plots` the figures; the problem itself lives 
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any, Mapping
 
-from amdlib.core.experiment import Experiment, Param, SearchPlan, search_params
+from amdlib.core.experiment import Experiment, Param, SearchPlan, lazy_module, search_params
 
 
-def _run() -> ModuleType:
-    """:mod:`.run`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.correlated_revenue import run
-
-    return run
-
-
-def _paper() -> ModuleType:
-    """:mod:`.paper`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.correlated_revenue import paper
-
-    return paper
+#: :mod:`.run`, imported when a hook first needs it.
+_run = lazy_module(f"{__name__}.run")
+#: :mod:`.paper`, imported when a hook first needs it.
+_paper = lazy_module(f"{__name__}.paper")
 
 
 def _plan(params: Mapping[str, Any]) -> list[SearchPlan]:

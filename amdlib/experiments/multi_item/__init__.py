@@ -10,24 +10,14 @@ problem itself lives in :mod:`amdlib.problems.multi_item`.
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from amdlib.core.experiment import Experiment, Param, search_params
+from amdlib.core.experiment import Experiment, Param, lazy_module, search_params
 from amdlib.problems.multi_item.distributions import DISTRIBUTIONS
 
 
-def _run() -> ModuleType:
-    """:mod:`.run`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.multi_item import run
-
-    return run
-
-
-def _paper() -> ModuleType:
-    """:mod:`.paper`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.multi_item import paper
-
-    return paper
+#: :mod:`.run`, imported when a hook first needs it.
+_run = lazy_module(f"{__name__}.run")
+#: :mod:`.paper`, imported when a hook first needs it.
+_paper = lazy_module(f"{__name__}.paper")
 
 
 EXPERIMENT = Experiment(

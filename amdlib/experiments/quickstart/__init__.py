@@ -6,16 +6,11 @@ runs in seconds. ``notebooks/00_quickstart.ipynb`` narrates it; :mod:`.run` hold
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from amdlib.core.experiment import Experiment, Param, search_params
+from amdlib.core.experiment import Experiment, Param, lazy_module, search_params
 
 
-def _run() -> ModuleType:
-    """:mod:`.run`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.quickstart import run
-
-    return run
+#: :mod:`.run`, imported when a hook first needs it.
+_run = lazy_module(f"{__name__}.run")
 
 
 EXPERIMENT = Experiment(

@@ -9,10 +9,9 @@ paper comparison, :mod:`.plots` the figures.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any, Mapping
 
-from amdlib.core.experiment import Experiment, Param, SearchPlan, search_params
+from amdlib.core.experiment import Experiment, Param, SearchPlan, lazy_module, search_params
 from amdlib.experiments.redistribution.settings import SETTINGS, parse_setting, setting_error
 from amdlib.problems.redistribution.model import DISTRIBUTIONS
 
@@ -35,18 +34,10 @@ PARAMS: dict[str, Param] = {
 }
 
 
-def _run() -> ModuleType:
-    """:mod:`.run`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.redistribution import run
-
-    return run
-
-
-def _paper() -> ModuleType:
-    """:mod:`.paper`, imported when a hook first needs it (the record stays cheap to import)."""
-    from amdlib.experiments.redistribution import paper
-
-    return paper
+#: :mod:`.run`, imported when a hook first needs it.
+_run = lazy_module(f"{__name__}.run")
+#: :mod:`.paper`, imported when a hook first needs it.
+_paper = lazy_module(f"{__name__}.paper")
 
 
 def _plan(params: Mapping[str, Any]) -> list[SearchPlan]:
