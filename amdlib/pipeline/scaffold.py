@@ -79,8 +79,20 @@ def parameters_cell(experiment: Experiment) -> str:
         if back != value or type(back) is not type(value):
             raise UserError(f"experiment '{experiment.name}': the default of '{name}' ({value!r}) cannot be "
                             "written as a Python literal")
-        lines.append(f"{name} = {literal}  # {' '.join(param.help.split())}" if param.help else f"{name} = {literal}")
+        lines.append(f"{name} = {literal}  # {_help_comment(param.help)}" if param.help else f"{name} = {literal}")
     return "\n".join(lines)
+
+
+#: papermill reads a parameters line with a second "=" as no parameter at all ("Unable to parse"),
+#: so a help comment writes its comparisons and equalities with other signs.
+_NO_EQUALS = ((">=", "\u2265"), ("<=", "\u2264"), ("!=", "\u2260"), ("==", "\u2261"), ("=", "\uff1d"))
+
+
+def _help_comment(help_text: str) -> str:
+    text = " ".join(help_text.split())
+    for sign, instead in _NO_EQUALS:
+        text = text.replace(sign, instead)
+    return text
 
 
 def _is_literal(text: str) -> bool:

@@ -76,3 +76,13 @@ def test_a_notebook_is_thin(path: Path) -> None:
     lines = sum(len(c.source.splitlines()) for c in nb.cells if c.cell_type == "code")
     assert lines <= MAX_CODE_LINES, (f"{path.name} has {lines} code lines (parameters cell included), over "
                                      f"{MAX_CODE_LINES}: move orchestration into its experiment's package")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_of_the_cell(path: Path) -> None:
+    # A line papermill cannot parse (a second "=" in its help comment) is reported as an unknown parameter.
+    from papermill.translators import PythonTranslator
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    assert sorted(p.name for p in PythonTranslator.inspect(cell)) == sorted(parameters_cell(nb))
