@@ -50,15 +50,17 @@ class FacilityRun:
                           f"{self.setting['n_misreports']} misreports"])
 
     def resolve_epsilon(self) -> str:
-        """Epsilon from the parameter, or measured on this run's trained RegretNet (the problem is
-        rebuilt with it)."""
+        """Epsilon from the parameter, measured on this run's trained RegretNet, or the regret the
+        paper prints for this cell (matched regret); the problem is rebuilt with a measured or
+        matched one."""
         eps = fr.resolve_epsilon(self.params, self.models)
-        if eps["source"] == "regretnet":
+        if eps["source"] != "value":
             self.problem = fr.make_problem(self.params, epsilon=eps["epsilon"])
             self.setting = dict(self.problem.describe())
-            text = (f"epsilon = {self.problem.epsilon:.5f}: {eps['measured_on']}\n"
-                    f"RegretNet: {eps['epochs']} epochs x {eps['restarts']} restarts on {eps['train_profiles']} "
-                    f"profiles; dense-audit max regret {eps['regretnet_dense_audit_max_regret']:.5f}")
+            text = f"epsilon = {self.problem.epsilon:.5f}: {eps['measured_on']}"
+            if eps["source"] == "regretnet":
+                text += (f"\nRegretNet: {eps['epochs']} epochs x {eps['restarts']} restarts on {eps['train_profiles']} "
+                         f"profiles; dense-audit max regret {eps['regretnet_dense_audit_max_regret']:.5f}")
         else:
             text = f"epsilon = {self.problem.epsilon:g} (the epsilon parameter)"
         self.setting["epsilon_source"] = eps

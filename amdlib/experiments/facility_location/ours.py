@@ -245,6 +245,8 @@ def ours_label(params: Mapping[str, Any]) -> str:
     if llm is not None:
         return llm
     seed = {"families": "seeded with the best fitted member of the strategy-proof families",
+            "approx": "seeded with the cheapest fitted member of the strategy-proof and bounded-regret families "
+                      "(dense-audit regret within epsilon)",
             "percentile": "seeded with the best percentile rule", "constant": "seeded with a constant rule"}
     fitted = ", constant fitting" if params.get("fit_constants") else ""
     return (f"the offline search ({method}, {budget}, {seed.get(params.get('seed_rule', 'families'), 'seeded')}"

@@ -12,7 +12,8 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from amdlib.errors import UserError
-from amdlib.experiments.facility_location.params import PAPER_EPSILON, check_epsilon
+from amdlib.experiments.facility_location.grid import PAPER_EPSILON
+from amdlib.experiments.facility_location.params import check_epsilon
 from amdlib.problems.facility import baselines as rules
 from amdlib.problems.facility.audit import audit_code, audit_mechanism
 from amdlib.problems.facility.data import DISTRIBUTIONS
@@ -153,13 +154,14 @@ def verdicts(evaluator: Any, code: str, params: Mapping[str, Any], neural: Mappi
 
 
 def family_table(problem: FacilityProblem, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The best fitted member of each SP family: its spec, training and test cost, and its
+    """The best fitted member of each family the seed is chosen from (the SP families, and with
+    ``seed_rule: approx`` the bounded-regret ones): its spec, training and test cost, and its
     dense-audit max regret on test profiles (trusted, in-process)."""
     from amdlib.problems.facility.sp.member import mechanism
 
     test = problem.profiles("test")
     rows = []
-    for name, member in problem.family_fits.items():
+    for name, member in problem.seed_fits.items():
         fn = mechanism(member.spec)
         audit = audit_mechanism(fn, test.peaks[: params["audit_profiles"]], problem.weights, problem.k, params["audit_grid"])
         rows.append({"family": name, "spec": member.spec.describe(), "train_social_cost": member.train_cost,

@@ -54,7 +54,7 @@ SEEDS = {"vectorized": "return np.full((peaks.shape[0], K), 0.5)", "per_profile"
 #: the same without phantoms (``scale_free``: rules meant to transfer to other distributions),
 #: the best percentile rule fitted on the training profiles (a known SP baseline, written as
 #: quantile levels so it accepts any n), or the trivial constant rule.
-SEED_RULES = ("families", "scale_free", "percentile", "constant")
+SEED_RULES = ("families", "approx", "scale_free", "percentile", "constant")
 
 
 def percentile_levels(choice: tuple, n: int) -> list[float]:
@@ -189,16 +189,37 @@ class FacilityProblem(Problem):
         return fit_members(self.profiles("search").peaks, self.weights, self.k, scale_free=self.seed_rule == "scale_free")
 
     @cached_property
+    def approx_fits(self) -> dict[str, FittedMember]:
+        """With ``seed_rule="approx"`` and epsilon > 0: the best member of each bounded-regret family
+        (not strategy-proof) whose dense-audit regret bound on the training profiles is at most
+        epsilon (:func:`amdlib.problems.facility.approx.fit.fit_all`); else none."""
+        if self.seed_rule != "approx" or self.epsilon <= 0:
+            return {}
+        from amdlib.problems.facility.approx.fit import fit_all
+
+        sp = min(self.family_fits.values(), key=lambda m: m.train_cost)
+        fits = fit_all(self.profiles("search").peaks, self.weights, self.k, self.epsilon, sp)
+        fits.pop("sp", None)
+        return fits
+
+    @property
+    def seed_fits(self) -> dict[str, FittedMember]:
+        """The fitted members the seed is chosen from: the SP families', and with
+        ``seed_rule="approx"`` the bounded-regret families' within epsilon."""
+        return {**self.family_fits, **self.approx_fits}
+
+    @cached_property
     def seed_program(self) -> str:  # type: ignore[override]
         """The search's first program: with ``seed_rule="families"`` the best fitted member of the
-        SP families (training profiles only), with ``"percentile"`` the best percentile rule
-        (as quantile levels), else facilities at 0.5."""
+        SP families (training profiles only), with ``"approx"`` the cheapest of those and the
+        bounded-regret families' members within epsilon, with ``"percentile"`` the best percentile
+        rule (as quantile levels), else facilities at 0.5."""
         single = self.convention == "per_profile"
         doc = SINGLE_DOC if single else VECTOR_DOC
         if self.seed_rule == "constant":
             return _source(doc, SEEDS[self.convention])
-        if self.seed_rule in ("families", "scale_free"):
-            best = min(self.family_fits.values(), key=lambda m: m.train_cost)
+        if self.seed_rule in ("families", "scale_free", "approx"):
+            best = min(self.seed_fits.values(), key=lambda m: m.train_cost)
             return _source(doc, best.spec.body())
         return _source(doc, percentile_body(percentile_levels(self._percentile_fit.choice, self.n), single))
 

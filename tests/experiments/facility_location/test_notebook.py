@@ -31,3 +31,13 @@ def test_a_small_run_step_by_step(tmp_path):
                              "families", "verdicts", "restarts", "constant_fitting", "search"]
     assert results["setting"]["epsilon_source"] == {"source": "value", "epsilon": 0.0}
     assert results["verdicts"]["profiles"] == 500 and results["best"]["code"] == run.best["code"]
+
+
+def test_a_matched_regret_run_searches_at_the_printed_regret():
+    params = validate(EXPERIMENT, {"n_agents": 5, "n_facilities": 2, "distribution": "normal", "n_train": 50, "n_test": 50,
+                                   "epsilon_source": "paper-llmmech-e"}, "test")
+    run = FacilityRun(params)
+    assert run.problem.epsilon == 0.0
+    text = run.resolve_epsilon()
+    assert run.problem.epsilon == 0.00404 and run.setting["epsilon"] == 0.00404 and "LLMMech-e" in text
+    assert run.setting["epsilon_source"]["source"] == "paper-llmmech-e"

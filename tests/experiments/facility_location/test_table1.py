@@ -47,6 +47,7 @@ def test_the_figure_reads_runs_and_the_paper_numbers(tmp_path):
                                             "table1": {"rows": [{"n": 10, "K": 3, "distribution": "beta1",
                                                                  "learned": 0.05, "percentile": 0.06}]}}),
         Run("c" * 12, {**base, "epsilon": 0.01}, {"best": {"test_social_cost": 0.01}}),  # not Table 1
+        Run("e" * 12, {**base, "epsilon_source": "paper-llmmech"}, {"best": {"test_social_cost": 0.01}}),  # matched regret
         Run("d" * 12, {**base, "weights": "3"}, {"best": {"test_social_cost": "broken"}}),
     ]
     ours = our_table1(runs)
@@ -92,3 +93,21 @@ def test_the_32_cell_view_of_an_outputs_folder(tmp_path, capsys):
     assert main([str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "LLMMech-e (reg)" in out and '"cells": 2' in out
+
+
+def test_matched_regret_runs_are_their_own_view_held_to_the_printed_regret(tmp_path, capsys):
+    cell = {"weights": "fixed", "epsilon": 0.0, "n_agents": 5, "n_facilities": 2, "distribution": "normal"}
+    base = {"percentile": {"social_cost": 0.05}, "dictatorial": {"social_cost": 0.04}}
+    best = {"test_social_cost": 0.02, "max_regret": 0.001}  # ratio 0.5, the paper's LLMMech about 0.69
+    _run_dir(tmp_path, "a" * 12, {**cell, "epsilon_source": "paper-llmmech"},  # printed regret 0.00404
+             {"best": {**best, "dense_audit_max_regret": 0.004}, "baselines": base})
+    _run_dir(tmp_path, "b" * 12, {**cell, "epsilon_source": "paper-llmmech-e"},  # also 0.00404: this one lies more
+             {"best": {**best, "dense_audit_max_regret": 0.005}, "baselines": base})
+    assert load_table1_runs(tmp_path) == []  # the strict view holds none of them
+    (llm,) = load_table1_runs(tmp_path, "paper-llmmech")
+    (llm_e,) = load_table1_runs(tmp_path, "paper-llmmech-e")
+    assert llm["beats_llmmech"] and not llm["beats_llmmech_e"]  # a run answers for its own column only
+    assert not llm_e["beats_llmmech_e"] and llm_e["ratio"] < llm_e["paper_ratio_llmmech_e"]  # cheaper, but over the regret
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "epsilon_source paper-llmmech " in out and '"ratio_le_llmmech": 1' in out and '"ratio_le_llmmech_e": 0' in out
