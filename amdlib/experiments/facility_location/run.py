@@ -104,8 +104,10 @@ def resolve_epsilon(params: Mapping[str, Any], cache_dir: str | Path | None = No
 
         cell = (params["n_agents"], params["n_facilities"], params["distribution"])
         column = "LLMMech" if source == "paper-llmmech" else "LLMMech-e"
-        return {"source": source, "epsilon": float(paper_table1()[cell][PAPER_EPSILON[source]]),
-                "measured_on": f"the max regret LLMMech's Table 1 prints for its {column} mechanism in this cell "
+        printed = paper_table1()[cell].get(PAPER_EPSILON[source])
+        how = "prints" if printed is not None else "prints no regret (so 0) for"
+        return {"source": source, "epsilon": float(printed or 0.0),
+                "measured_on": f"the max regret LLMMech's Table 1 {how} its {column} mechanism in this cell "
                                "(matched regret: the paper's number, not measured here)"}
     from amdlib.problems.facility.epsilon import regretnet_epsilon, regretnet_setup
 

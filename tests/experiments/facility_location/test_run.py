@@ -87,6 +87,8 @@ def test_matched_regret_reads_the_printed_regret_of_a_table1_cell_and_refuses_an
     assert llm["source"] == "paper-llmmech" and llm["epsilon"] == 0.00404 and "Table 1 prints" in llm["measured_on"]
     ten = {**cell, "n_agents": 10, "epsilon_source": "paper-llmmech-e"}
     assert fr.resolve_epsilon(validate(EXPERIMENT, ten, "test"))["epsilon"] == 0.00063  # LLMMech's is 0.00049
+    exact = fr.resolve_epsilon(validate(EXPERIMENT, {**cell, "n_facilities": 1, "epsilon_source": "paper-llmmech"}, "test"))
+    assert exact["epsilon"] == 0.0 and "prints no regret (so 0)" in exact["measured_on"]  # an SP cell prints none
     for bad in ({"weights": "none"}, {"n_agents": 7}, {"n_facilities": 5}):
         message = EXPERIMENT.check({**defaults(EXPERIMENT), **cell, **bad, "epsilon_source": "paper-llmmech"})
         assert message and "only in its cells" in message and "use epsilon_source value or regretnet" in message
