@@ -104,8 +104,12 @@ def test_a_candidate_ends_with_its_answer(mode_sandbox: Sandbox, count: int, meg
     for res in results:
         np.testing.assert_array_equal(res.outputs["y"], X * 2.0)
     # Per slot: its zygote (and, with a PID namespace, the process that started it), its spare and
-    # at most the last candidate (already killed, perhaps not yet gone); not one per lingerer.
-    assert len(sandbox_processes(sb)) <= 3 * sb.workers
+    # at most the last candidate (already killed, perhaps not yet gone); not one per lingerer. A
+    # snapshot can catch a new spare being forked as the last one dies, so it may take a moment.
+    stop = time.monotonic() + 2.0
+    while len(sandbox_processes(sb)) > 3 * sb.workers and time.monotonic() < stop:
+        time.sleep(0.05)
+    assert len(sandbox_processes(sb)) <= 3 * sb.workers, sandbox_processes(sb)
     assert settled(sb)
     after = honest_seconds(sb)
     assert after <= 1.5 * alone, (alone, after)
