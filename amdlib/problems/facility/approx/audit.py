@@ -19,7 +19,9 @@ from typing import Callable
 
 import numpy as np
 
-from amdlib.problems.facility.costs import GAIN_TOL
+from amdlib.problems.facility.audit import audit_payload
+from amdlib.problems.facility.costs import GAIN_TOL, agent_costs, social_costs
+from amdlib.problems.facility.harness import deviation_profiles
 
 #: Grid points of the audit (the experiment's ``audit_grid`` default).
 GRID = 101
@@ -59,11 +61,8 @@ class AuditSet:
         self.k = int(k)
         self.b, self.n = self.peaks.shape
         self.g = int(grid)
-        points = np.linspace(0.0, 1.0, self.g)
-        dev = np.broadcast_to(self.peaks[None, None], (self.n, self.g, self.b, self.n)).copy()
-        for i in range(self.n):
-            dev[i, :, :, i] = points[:, None]
-        self.rows = np.concatenate([self.peaks, dev.reshape(-1, self.n)])
+        grid_misreports = audit_payload(self.peaks, self.weights, self.k, self.g)["misreports"]
+        self.rows = np.concatenate([self.peaks, deviation_profiles(self.peaks, grid_misreports)])
         self._cache: dict[object, np.ndarray] = {}
 
     def locations(self, rule: Callable[[np.ndarray, np.ndarray], np.ndarray], key: object = None) -> np.ndarray:
@@ -78,7 +77,7 @@ class AuditSet:
 
     def own_costs(self, loc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each agent's own cost at its true peak: truthful (n, B) and on its deviations (n, G, B)."""
-        truthful = np.min(np.abs(self.peaks[:, :, None] - loc[:self.b, None, :]), axis=2).T
+        truthful = agent_costs(self.peaks, loc[:self.b]).T
         dev = loc[self.b:].reshape(self.n, self.g, self.b, -1)
         return truthful, np.min(np.abs(self.peaks.T[:, None, :, None] - dev), axis=3)
 
@@ -94,8 +93,7 @@ class AuditSet:
 
     def cost(self, loc: np.ndarray) -> float:
         """Mean weighted social cost on the truthful profiles."""
-        d = np.min(np.abs(self.peaks[:, :, None] - loc[:self.b, None, :]), axis=2)
-        return float((d @ (self.weights / self.weights.sum())).mean())
+        return float(social_costs(self.peaks, loc[:self.b], self.weights).mean())
 
 
 __all__ = ["GRID", "Z", "Regret", "AuditSet"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amdlib.problems.facility.sp.member import num
+from amdlib.problems.facility.sp.member import mean_cost, num
 
 from amdlib.problems.facility.approx.audit import Z, AuditSet
 from amdlib.problems.facility.approx.member import FittedApprox
@@ -92,14 +92,9 @@ class RankGroups:
         return [repr(self)]
 
 
-def _cost(member: RankGroups, peaks: np.ndarray, weights: np.ndarray) -> float:
-    loc = member.locations(peaks, weights)
-    return float((np.min(np.abs(peaks[:, :, None] - loc[:, None, :]), axis=2) @ (weights / weights.sum())).mean())
-
-
 def _descend(member: RankGroups, peaks: np.ndarray, weights: np.ndarray) -> list[RankGroups]:
     """Every member visited by a coordinate descent over each group's level and exponent."""
-    seen, best, best_cost = [member], member, _cost(member, peaks, weights)
+    seen, best, best_cost = [member], member, mean_cost(member, peaks, weights)
     for _ in range(2):
         improved = False
         for j in range(len(member.levels)):
@@ -107,7 +102,7 @@ def _descend(member: RankGroups, peaks: np.ndarray, weights: np.ndarray) -> list
                 lv, ex = list(best.levels), list(best.exponents)
                 lv[j], ex[j] = q, g
                 cand = RankGroups(best.cuts, tuple(lv), tuple(ex))
-                c = _cost(cand, peaks, weights)
+                c = mean_cost(cand, peaks, weights)
                 seen.append(cand)
                 if c < best_cost - 1e-12:
                     best, best_cost, improved = cand, c, True
@@ -128,16 +123,16 @@ def fit_groups(peaks: np.ndarray, weights: np.ndarray, k: int, epsilon: float, a
     starts = []
     for inner in itertools.combinations(range(1, n), k - 1):
         m = RankGroups(tuple([0.0] + [i / n for i in inner] + [1.0]), (0.5,) * k, (1.0,) * k)
-        starts.append((_cost(m, peaks, weights), m))
+        starts.append((mean_cost(m, peaks, weights), m))
     starts.sort(key=lambda t: t[0])
     seen = {m for _, m in starts[:keep]}
     for _, m in starts[:TOP_CUTS]:
         seen.update(_descend(m, peaks, weights))
-    ranked = sorted(seen, key=lambda m: (_cost(m, peaks, weights), repr(m)))[:keep]
+    ranked = sorted(seen, key=lambda m: (mean_cost(m, peaks, weights), repr(m)))[:keep]
     for m in ranked:
         regret = audit.regret(audit.locations(m.locations, key=m))
         if regret.ucb(z) <= epsilon:
-            return FittedApprox("rank_groups", m, _cost(m, peaks, weights), regret.max, regret.ucb(z))
+            return FittedApprox("rank_groups", m, mean_cost(m, peaks, weights), regret.max, regret.ucb(z))
     return None
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from amdlib.problems.facility.baselines import nonsp_optimum
+from amdlib.problems.facility.costs import agent_costs
 from amdlib.problems.facility.sp.member import Member, mean_cost, num
 
 from amdlib.problems.facility.approx.audit import Z, AuditSet
@@ -36,9 +37,7 @@ def vote(x: np.ndarray, a: np.ndarray, b: np.ndarray, weights: np.ndarray, drop:
     """(B,) the vote for ``b`` over ``a`` on reports ``x``: capped weighted gains, the ``drop``
     largest left out, summed (the rendered code computes the same, operation by operation)."""
     wn = weights / weights.sum()
-    da = np.min(np.abs(x[:, :, None] - a[:, None, :]), axis=2)
-    db = np.min(np.abs(x[:, :, None] - b[:, None, :]), axis=2)
-    c = (da - db) * wn
+    c = (agent_costs(x, a) - agent_costs(x, b)) * wn
     if cap is not None:
         c = np.minimum(c, cap)
     d = c.sum(1)
