@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 import yaml
@@ -19,6 +23,25 @@ settings.load_profile("amdlib")
 
 REPO = Path(__file__).resolve().parents[1]
 AMD = Path(sys.executable).with_name("amd")
+
+
+@contextlib.contextmanager
+def environment_lock() -> Iterator[None]:
+    """Hold this interpreter's environment while pip changes it or a test reads its installed set.
+
+    Tests in the two xdist workers install and uninstall packages (the plugin, the scaffold's
+    project) in the running environment; a worker listing distributions at that moment meets a
+    half-written dist-info with no name. One lock file per environment (keyed by its prefix, so a
+    root and an unprivileged run never share it) keeps those steps apart.
+    """
+    key = hashlib.sha256(sys.prefix.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"amdlib-test-env-{os.getuid()}-{key}.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def amd_env(outputs: Path | None = None) -> dict[str, str]:

@@ -15,6 +15,7 @@ tests). A finaliser uninstalls the package whatever happens. Nothing is copied i
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import amd_env
+from tests.conftest import amd_env, environment_lock
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "adding-a-problem.md"
 _BLOCK = re.compile(r"<!-- example: (?P<name>[\w./]+) -->\s*```(?:python|console)\n(?P<code>.*?)```", re.S)
@@ -114,8 +115,9 @@ def workdir(tmp_path):
     try:
         yield tmp_path
     finally:
-        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "--disable-pip-version-check",
-                        f"amdlib-{PACKAGE.replace('_', '-')}"], capture_output=True, text=True, timeout=300)
+        with environment_lock():
+            subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "--disable-pip-version-check",
+                            f"amdlib-{PACKAGE.replace('_', '-')}"], capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow
@@ -126,7 +128,9 @@ def test_the_guide_from_amd_new_to_the_worked_example_runs_as_written(workdir):
 
     def run(block: str) -> None:
         for line in commands(block):
-            done = _shell(line, workdir, env)
+            installs = "amd new experiment" in line or "pip" in line.split()[:3]  # these change the environment
+            with environment_lock() if installs else contextlib.nullcontext():
+                done = _shell(line, workdir, env)
             assert done.returncode == 0, f"$ {line}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
     run(blocks[0])  # the skeleton: written, installed, run

@@ -13,6 +13,8 @@ from pathlib import Path
 import yaml
 from packaging.requirements import Requirement
 
+from tests.conftest import environment_lock
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -42,10 +44,11 @@ def test_every_dependency_is_pinned_and_the_pin_satisfies_pyproject():
 
 def test_installed_versions_match_the_lock_and_pip_check_is_clean():
     pins = lock()
-    installed = {norm(d.metadata["Name"]): d.version.split("+")[0] for d in metadata.distributions()}
+    with environment_lock():  # not while another worker's test installs or uninstalls a package
+        installed = {norm(d.metadata["Name"]): d.version.split("+")[0] for d in metadata.distributions()}
+        done = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     wrong = {n: (v, installed.get(n)) for n, v in pins.items() if installed.get(n) != v}
     assert not wrong, f"installed versions differ from requirements.lock: {wrong}"
-    done = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

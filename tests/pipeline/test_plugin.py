@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from amdlib.pipeline.scaffold import build_flags, imported, parameters_cell
-from tests.conftest import REPO, amd_argv, amd_env
+from tests.conftest import REPO, amd_argv, amd_env, environment_lock
 from tests.notebooks.test_committed import parameters_cell as read_parameters_cell
 
 PLUGIN = REPO / "tests" / "plugin" / "amd_bilateral_trade"
@@ -32,8 +32,9 @@ NAME = "bilateral_trade"
 
 
 def pip(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args], capture_output=True,
-                          text=True, timeout=600)
+    with environment_lock():
+        return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+                              capture_output=True, text=True, timeout=600)
 
 
 def amd(*args: str, outputs: Path | None = None) -> subprocess.CompletedProcess:

@@ -21,7 +21,7 @@ from amdlib.core.experiment import Experiment, Param
 from amdlib.errors import UserError
 from amdlib.experiments import BUILTIN, get
 from amdlib.pipeline import scaffold
-from tests.conftest import amd_argv, amd_env
+from tests.conftest import amd_argv, amd_env, environment_lock
 from tests.notebooks.test_committed import parameters_cell as read_parameters_cell
 
 
@@ -150,12 +150,14 @@ def test_write_replaces_only_the_parameters_cell(tmp_path):
 def demo_project(tmp_path):
     """``amd new experiment demo --dir <tmp>/demo`` (installed); uninstalled afterwards, whatever happens."""
     try:
-        done = amd("new", "experiment", "demo", "--dir", "demo", cwd=tmp_path)
+        with environment_lock():  # `amd new experiment` runs pip install -e
+            done = amd("new", "experiment", "demo", "--dir", "demo", cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         yield tmp_path / "demo", done.stdout
     finally:
-        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "--disable-pip-version-check", "amdlib-demo"],
-                       capture_output=True, text=True, timeout=300)
+        with environment_lock():
+            subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "--disable-pip-version-check", "amdlib-demo"],
+                           capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow
