@@ -39,6 +39,9 @@ PARAMS: dict[str, Param] = {
     "source_runs": Param(list, [], "Experiment 4 run ids (outputs/facility_location/<id>) whose learned mechanisms are "
                          "evaluated; empty: learn them here with a small search on uniform peaks", item_type=str),
     "learn_n": Param(int, 5, "agents of the mechanisms learned here (when source_runs is empty)", min=2, max=50),
+    "learn_distribution": Param(str, "uniform", "peak distribution the mechanisms learned here are trained on: uniform "
+                                "for the OOD tables (3, S10-S14); normal, beta1 or beta2 fill the other rows of the "
+                                "larger-n tables (4, S15)", choices=DISTS),
     "ks": Param(list, [2], "facility counts learned here (one search per K and weighting)", item_type=int, min=1, max=6),
     "weightings": Param(list, ["none", "fixed"], "weightings learned here: none (unweighted), fixed (Table 1) or 1..10 "
                         "(Table S5)", item_type=str, check=_weightings_error),
@@ -56,7 +59,7 @@ PARAMS: dict[str, Param] = {
 
 
 def make_problem(params: Mapping[str, Any]) -> "FacilityProblem":
-    """The first problem a run learns on: uniform peaks, the first K and weighting
+    """The first problem a run learns on: ``learn_distribution`` peaks, the first K and weighting
     (:func:`amdlib.experiments.generalization.study.make_problem`)."""
     from amdlib.experiments.generalization.study import make_problem as make
 
@@ -64,7 +67,7 @@ def make_problem(params: Mapping[str, Any]) -> "FacilityProblem":
 
 
 def plan(params: Mapping[str, Any]) -> list[SearchPlan]:
-    """One search per K and weighting on uniform peaks; none when the mechanisms come from source runs."""
+    """One search per K and weighting on ``learn_distribution`` peaks; none when the mechanisms come from source runs."""
     if params.get("source_runs"):
         return []
     from amdlib.experiments.generalization.study import make_problem as make

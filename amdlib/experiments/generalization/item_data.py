@@ -6,9 +6,9 @@ settings and printed columns, what "ours" is in a run, and what the runs compute
   fitted on uniform peaks (the second panel). A run fills the settings (n, K, distribution) of its
   ``learn_n``, ``ks`` and weighting (``fixed``: Tables 3, S10, S11; ``none``: S12-S14).
 - Larger-n tables (4, S15): unweighted mechanisms learned at n = 5 scored at n = 10 (Table 4) and
-  n = 25 (S15), beside the percentile rule refitted there. A run learns on uniform peaks only, so
-  it fills the uniform rows; the others need mechanisms learned on those distributions at n = 5
-  (Experiment 4 runs given as ``source_runs``).
+  n = 25 (S15) on the peaks they were learned on, beside the percentile rule refitted there. A run
+  learns on its ``learn_distribution`` (or reads Experiment 4 runs given as ``source_runs``), so it
+  fills that distribution's rows; runs of one kind on the four distributions fill the table.
 
 An item's settings are the paper's (ordered n, K, distribution): the rows of its transcription
 (``amdlib/data/paper/generalization.csv``, read through :mod:`amdlib.core.paperdata`).
@@ -136,9 +136,10 @@ def budget(params: Mapping[str, Any]) -> int:
     return int(params.get("max_evaluations", 0))
 
 
-def ours_text(params: Mapping[str, Any], detail: bool = True) -> str:
+def ours_text(params: Mapping[str, Any], detail: bool = True, learned_on: str | None = None) -> str:
     """What "ours" is in a run with ``params``: Experiment 4's mechanisms, the offline search, or an
-    LLM run (``detail``: with its seeds, constant fitting and training profiles)."""
+    LLM run (``detail``: with its seeds, constant fitting and training profiles, learned on
+    ``learned_on``, by default the run's ``learn_distribution`` peaks)."""
     sources = list(params.get("source_runs") or [])
     if sources:
         return (f"the mechanisms of Experiment 4 runs {', '.join(map(str, sources))} (facility_location), read from "
@@ -155,7 +156,8 @@ def ours_text(params: Mapping[str, Any], detail: bool = True) -> str:
     seeded = (f"seeded with {SEED_RULES.get(str(params.get('seed_rule')), str(params.get('seed_rule')))}"
               + (f", constants fitted on the training profiles ({params.get('fit_budget')} trials each)"
                  if params.get("fit_constants") else ""))
-    return f"{who} {seeded}, learned on uniform peaks with {params.get('n_train')} training profiles, strict (epsilon 0)"
+    where = learned_on or f"{params.get('learn_distribution', 'uniform')} peaks"
+    return f"{who} {seeded}, learned on {where} with {params.get('n_train')} training profiles, strict (epsilon 0)"
 
 
 def who_short(params: Mapping[str, Any]) -> str:

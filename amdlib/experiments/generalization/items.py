@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from amdlib.core.experiment import ItemView, PaperFigure, PaperTable, RunView
-from amdlib.experiments.generalization.item_data import (SPECS, Cell, Ours, Panel, Spec, collect, item_settings,
+from amdlib.experiments.generalization.item_data import (DISTS, SPECS, Cell, Ours, Panel, Spec, collect, item_settings,
                                                         ours_text, paper_column, paper_values, panel_metrics,
                                                         who_short)
 
@@ -142,12 +142,15 @@ def _what_ours(spec: Spec, ours: Ours) -> str:
                f"{test} test profiles of the test distribution, beside the percentile and dictatorial rules "
                f"{fitted}, and the exact non-strategy-proof optimum (NonSP).")
     else:
-        how = (f"Ours: {ours_text(ours.params)}, at n = {spec.learned_at_n} agents, run unchanged in the sandbox at "
-               f"the larger n on {test} test profiles, beside the percentile rule refitted at that n (exact DP) and "
-               "the exact non-strategy-proof optimum; regret is also measured by a dense audit (every grid point "
-               "as a misreport)." + ("" if ours.params.get("source_runs") else
-                                     " A run of this experiment learns on uniform peaks only, so it fills the uniform "
-                                     "rows; the paper's other rows are printed for reference."))
+        dists = [d for d in DISTS if any(s.distribution == d for s in ours.cells)]
+        on = "each row's peaks" if len(dists) > 1 else f"{dists[0]} peaks" if dists else None
+        missing = [d for d in DISTS if d not in dists]
+        how = (f"Ours: {ours_text(ours.params, learned_on=on)}, at n = {spec.learned_at_n} agents, run unchanged in "
+               f"the sandbox at the larger n on {test} test profiles of the peaks it was learned on, beside the "
+               "percentile rule refitted at that n (exact DP) and the exact non-strategy-proof optimum; regret is "
+               "also measured by a dense audit (every grid point as a misreport)."
+               + (f" No run here learned on {', '.join(missing)} peaks (a run's learn_distribution), so those rows "
+                  "show the paper's numbers only." if missing and not ours.params.get("source_runs") else ""))
     return (f"{how} MoulinNet and RegretNet are not trained in this experiment (Experiment 4 trains them per "
             f"setting{'; at a larger n they would need retraining' if spec.study == 'larger_n' else ''}). "
             f"Runs: {ids} (seeds {', '.join(map(str, seeds))}; {len(ours.cells)} of "
@@ -174,7 +177,8 @@ def view(spec: Spec, ours: Ours, folder: Path | None) -> ItemView:
     caption = (f"{spec.label} by setting: social cost on the test profiles (log scale) against K, one panel per n "
                f"and test distribution, every setting of the table; the paper's printed numbers (hollow markers, "
                f"dashed) beside ours (filled, solid). {_what_ours(spec, ours)} {PRINTED}")
-    learned = f"learned at n = {spec.learned_at_n}" if spec.study == "larger_n" else "learned on uniform peaks"
+    learned = (f"learned at n = {spec.learned_at_n} on the row's peaks" if spec.study == "larger_n"
+               else "learned on uniform peaks")
     brief = (f"Ours: {ours_text(ours.params, detail=False)}, {learned} (details under the figure); runs "
              f"{', '.join(ids)}; blank: not run.")
     tables = tuple(panel_table(spec, p, ours, f"{spec.label}, {_panel_name(p)}; every setting, in the paper's order "

@@ -34,15 +34,21 @@ NEURAL_NOTE = "not applicable: MoulinNet and RegretNet take a fixed number of ag
 
 
 def make_problem(params: Mapping[str, Any], k: int | None = None, weights: str | None = None) -> FacilityProblem:
-    """The Experiment 4 problem a mechanism is learned on here: uniform peaks, ``learn_n`` agents,
+    """The Experiment 4 problem a mechanism is learned on here: ``learn_distribution`` peaks (uniform
+    unless set), ``learn_n`` agents,
     K facilities (default: the first of ``ks``) and the weighting (default: the first of
     ``weightings``), strict epsilon 0, the run's sample sizes, seed and ``seed_rule``."""
     k = params["ks"][0] if k is None else k
     weights = str(params["weightings"][0]) if weights is None else weights
-    return FacilityProblem(n_agents=params["learn_n"], n_facilities=k, distribution="uniform", weights=weights,
+    return FacilityProblem(n_agents=params["learn_n"], n_facilities=k, distribution=learn_distribution(params), weights=weights,
                            epsilon=0.0, n_train=params["n_train"], n_test=params["n_test"],
                            n_misreports=params["n_misreports"], seed=params["seed"],
                            seed_rule=params.get("seed_rule", "percentile"))
+
+
+def learn_distribution(params: Mapping[str, Any]) -> str:
+    """The peak distribution the run's own searches learn on (runs from before the parameter: uniform)."""
+    return str(params.get("learn_distribution", "uniform"))
 
 
 def setting_problem(n: int, k: int, distribution: str, weights: str, params: Mapping[str, Any],
@@ -55,7 +61,7 @@ def setting_problem(n: int, k: int, distribution: str, weights: str, params: Map
 
 
 def learn_here(params: Mapping[str, Any], progress: bool = False) -> tuple[list[Learned], dict[str, Any]]:
-    """Learn one mechanism per (K, weighting) on uniform peaks with Experiment 4's problem
+    """Learn one mechanism per (K, weighting) on ``learn_distribution`` peaks with Experiment 4's problem
     (:func:`make_problem`) and the run's search settings.
     Returns the mechanisms and the search results (for the ledger)."""
     from amdlib.core.engine import SearchConfig, run_search
@@ -65,9 +71,10 @@ def learn_here(params: Mapping[str, Any], progress: bool = False) -> tuple[list[
     for k in params["ks"]:
         for weights in params["weightings"]:
             result = run_search(make_problem(params, k, weights), config, progress=progress)
-            label = f"K={k} {weight_label(weights)} (learned here)"
+            dist = learn_distribution(params)
+            label = f"K={k} {weight_label(weights)}{'' if dist == 'uniform' else ' on ' + dist} (learned here)"
             searches[label] = result
-            learned.append(Learned(label=label, code=result.best.code, n=int(params["learn_n"]), k=int(k), distribution="uniform",
+            learned.append(Learned(label=label, code=result.best.code, n=int(params["learn_n"]), k=int(k), distribution=dist,
                                    weights=str(weights), convention="vectorized", source="search in this run"))
     return learned, searches
 
@@ -205,10 +212,11 @@ def scaling_rows(larger_n: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def summarize(ood: Mapping[str, Any], larger_n: Mapping[str, Any]) -> dict[str, Any]:
-    """Headline numbers: the worst OOD ratio of a learned mechanism to the in-distribution
-    percentile rule, the ratio to the refitted percentile rule at the largest n, the worst dense audit."""
+    """Headline numbers: the worst OOD ratio of a learned mechanism (on a distribution it was not
+    trained on) to the in-distribution percentile rule, the ratio to the refitted percentile rule at
+    the largest n, the worst dense audit."""
     ratios = [res["social_cost"] / e["baselines_in_distribution"]["percentile"]["social_cost"]
-              for dist, settings in ood.items() if dist != "uniform" for e in settings.values()
+              for dist, settings in ood.items() for e in settings.values() if dist != e.get("trained_on", "uniform")
               for res in e["learned"].values() if res["applicable"]]
     ns = [int(k) for k in larger_n if k.isdigit()]
     top = larger_n[str(max(ns))] if ns else {"learned": {}}
@@ -241,15 +249,16 @@ def run_studies(learned: list[Learned], params: Mapping[str, Any]) -> tuple[dict
 
 def baselines(params: Mapping[str, Any]) -> dict[str, Any]:
     """``amd baselines``: the best percentile rule (exact DP, refitted per n) and the non-SP
-    optimum on uniform unweighted peaks, for each K learned and each n of the larger-n study."""
+    optimum on unweighted ``learn_distribution`` peaks, for each K learned and each n of the larger-n study."""
     out: dict[str, Any] = {}
+    dist = learn_distribution(params)
     for k in params["ks"]:
         for n in params["larger_ns"]:
-            train = make_profiles("uniform", n, params["n_train"], params["n_misreports"], params["seed"], "train")
-            test = make_profiles("uniform", n, params["n_test"], params["n_misreports"], params["seed"], "test")
+            train = make_profiles(dist, n, params["n_train"], params["n_misreports"], params["seed"], "train")
+            test = make_profiles(dist, n, params["n_test"], params["n_misreports"], params["seed"], "test")
             w = np.ones(n)
             rule = fit_percentile_dp(train.peaks, w, k)
-            out[f"uniform n={n} K={k}"] = {
+            out[f"{dist} n={n} K={k}"] = {
                 "percentile_choice": list(rule.choice),
                 "percentile_cost": float(social_costs(test.peaks, rule.fn(test.peaks, w, k), w).mean()),
                 "nonsp_cost": nonsp_cost(test.peaks, w, k),
@@ -257,5 +266,5 @@ def baselines(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-__all__ = ["make_problem", "setting_problem", "learn_here", "learned_mechanisms", "open_sandbox", "run_studies", "baselines", "evaluate_learned", "evaluate_rule", "fit_rules", "ood_study",
+__all__ = ["make_problem", "learn_distribution", "setting_problem", "learn_here", "learned_mechanisms", "open_sandbox", "run_studies", "baselines", "evaluate_learned", "evaluate_rule", "fit_rules", "ood_study",
            "larger_n_study", "scaling_rows", "summarize", "learned_keys"]

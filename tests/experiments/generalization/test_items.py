@@ -18,13 +18,15 @@ from amdlib.pipeline.runner import execute_run
 
 REPO = Path(__file__).resolve().parents[3]
 ALL = tuple(s.item for s in item_data.SPECS)
-#: Three smoke runs: n = 5 and n = 10 with both weightings (OOD on normal, larger n 10 and 25), and
-#: n = 25 unweighted; K = 1 each. Together they touch every item.
+#: Four smoke runs: n = 5 and n = 10 with both weightings (OOD on normal, larger n 10 and 25),
+#: n = 25 unweighted, and n = 5 unweighted learned on beta1 peaks (Table 4's beta1 row; no OOD
+#: study); K = 1 each. Together they touch every item.
 RUNS = ({"learn_n": 5, "weightings": ["none", "fixed"], "larger_ns": [10, 25]},
         {"learn_n": 10, "weightings": ["none", "fixed"], "larger_ns": [10]},
-        {"learn_n": 25, "weightings": ["none"], "larger_ns": [25]})
+        {"learn_n": 25, "weightings": ["none"], "larger_ns": [25]},
+        {"learn_n": 5, "weightings": ["none"], "larger_ns": [10], "learn_distribution": "beta1", "ood_distributions": []})
 #: Settings each item gets from those runs: (filled, the item's).
-CELLS = {"llmmech/table-3": (2, 24), "llmmech/table-4": (1, 16), "llmmech/table-s10": (1, 12),
+CELLS = {"llmmech/table-3": (2, 24), "llmmech/table-4": (2, 16), "llmmech/table-s10": (1, 12),
          "llmmech/table-s11": (1, 12), "llmmech/table-s12": (1, 12), "llmmech/table-s13": (1, 12),
          "llmmech/table-s14": (1, 15), "llmmech/table-s15": (1, 16)}
 
@@ -122,7 +124,7 @@ def _cells(table: Any) -> list[Mapping[str, Any]]:
 
 
 def test_ours_is_what_the_runs_computed(drawn, smoke_runs):
-    runs = {r.params["learn_n"]: r for r in smoke_runs[1]}
+    runs = {r.params["learn_n"]: r for r in smoke_runs[1] if r.params["learn_distribution"] == "uniform"}
     entry = runs[5].results["ood"]["normal"]["n=5 K=1 weights fixed"]
     (learned,) = entry["learned"].values()
     rows = _cells(drawn["llmmech/table-3"].tables[0])
@@ -135,12 +137,18 @@ def test_ours_is_what_the_runs_computed(drawn, smoke_runs):
     ood = _cells(drawn["llmmech/table-s10"].tables[1])
     (filled,) = [r for r in ood if r["trials (ours)"]]
     assert filled["Per. fitted on uniform (ours)"] == round(entry["baselines_ood"]["percentile"]["social_cost"], 5)
-    # larger n: the mechanism learned at n = 5 run at n = 10, uniform K = 1 only
+    # larger n: the mechanisms learned at n = 5 on uniform and on beta1 peaks, each run at n = 10 on its own peaks
     (big,) = runs[5].results["larger_n"]["10"]["learned"].values()
+    (beta,) = [r for r in smoke_runs[1] if r.params["learn_distribution"] == "beta1"]
+    (big_beta,) = beta.results["larger_n"]["10"]["learned"].values()
+    assert big_beta["distribution"] == "beta1" and big_beta["trained_n"] == 5
     rows = [r for r in _cells(drawn["llmmech/table-4"].tables[0]) if r["trials (ours)"]]
-    assert [(r["distribution"], r["K"]) for r in rows] == [("uniform", 1)]
+    assert [(r["distribution"], r["K"]) for r in rows] == [("uniform", 1), ("beta1", 1)]  # the paper's row order
     assert rows[0]["learned at n = 5, run at this n (ours)"] == round(big["social_cost"], 5)
-    assert rows[0]["its regret, dense audit (ours)"] is not None
+    assert rows[1]["learned at n = 5, run at this n (ours)"] == round(big_beta["social_cost"], 5)
+    assert all(r["its regret, dense audit (ours)"] is not None for r in rows)
+    # the beta1 run is scored in distribution only, so it fills no OOD table
+    assert list(beta.results["ood"]) == ["uniform"] and beta.run_id not in drawn["llmmech/table-s12"].runs
     # rows no run fills are blank on our side
     empty = [r for r in _cells(drawn["llmmech/table-s14"].tables[0]) if not r["trials (ours)"]]
     assert len(empty) == 14 and all(r["NonSP (ours)"] is None for r in empty)
@@ -148,7 +156,7 @@ def test_ours_is_what_the_runs_computed(drawn, smoke_runs):
 
 def test_the_kind_of_run_filling_most_settings_is_shown(smoke_runs):
     runs = smoke_runs[1]
-    base = next(r for r in runs if r.params["learn_n"] == 5)
+    base = next(r for r in runs if r.params["learn_n"] == 5 and r.params["learn_distribution"] == "uniform")
 
     @dataclasses.dataclass(frozen=True)
     class View:

@@ -63,6 +63,14 @@ def test_ood_and_larger_n(params):
     assert big["nonsp"]["uniform K=2"] < big["percentile"]["uniform K=2"]["social_cost"]
     assert larger["5"]["learned"]["five only"]["applicable"] is True
     summary = study.summarize(ood, larger)
+    # a mechanism scored on the peaks it was learned on is in distribution, not OOD
+    on_normal = {dist: {key: {**e, "trained_on": "normal"} for key, e in per.items()} for dist, per in ood.items()}
+    ratio = e["learned"]["shifted"]["social_cost"] / e["baselines_in_distribution"]["percentile"]["social_cost"]
+    assert summary["ood_worst_ratio"] >= ratio
+    uniform = ood["uniform"]["n=5 K=2 unweighted"]
+    assert study.summarize(on_normal, larger)["ood_worst_ratio"] == pytest.approx(max(
+        r["social_cost"] / uniform["baselines_in_distribution"]["percentile"]["social_cost"]
+        for r in uniform["learned"].values() if r["applicable"]))
     assert summary["largest_n"] == 12 and summary["larger_n_not_applicable"] == 1
     rows = EXPERIMENT.paper_rows({"ood": ood, "larger_n": larger}, params)
     assert {r["table"] for r in rows} == {"S12"}  # n = 12 has no paper table; n = 5 unweighted is S12
@@ -81,6 +89,9 @@ def test_one_problem_factory_for_learning_and_the_hooks():
     assert [p.name for p in plans] == ["K=3 weights=fixed", "K=3 weights=none", "K=2 weights=fixed", "K=2 weights=none"]
     assert all(p.problem.describe() == study.make_problem(params, p.problem.k, p.problem.weights_spec).describe() for p in plans)
     assert EXPERIMENT.searches({**params, "source_runs": ["abc"]}) == []
+    beta = validate(EXPERIMENT, {"learn_distribution": "beta1", "weightings": ["none"]}, "test")
+    assert EXPERIMENT.make_problem(beta).distribution == "beta1"
+    assert EXPERIMENT.searches(beta)[0].problem.distribution == "beta1"
     evaluated = study.setting_problem(25, 2, "beta1", "none", params)
     assert isinstance(evaluated, ScaledFacilityProblem) and evaluated.timeout_s == params["timeout_s"]
 
