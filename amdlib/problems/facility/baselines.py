@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from math import comb
 from typing import Callable
 
 import numpy as np
 
+from amdlib.problems.facility.costs import social_costs
+
+#: Above this many candidate point sets the constant rule is fitted by the exact dynamic programme
+#: (:func:`_best_points_dp`) instead of brute force; below it brute force keeps every earlier
+#: result's choice (ties included). C(50, 4) = 230,300 at n = 25 took about 20 min by brute force.
+CONSTANT_BRUTE_FORCE_MAX = 50_000
 
 
 def percentile_rule(order: tuple[int, ...]) -> Callable:
@@ -80,11 +87,59 @@ def fit_dictatorial(peaks: np.ndarray, weights: np.ndarray, k: int) -> Fitted:
     return Fitted("dictatorial", choice, cost, dictatorial_rule(choice))
 
 
+def _best_points_dp(grid: np.ndarray, peaks: np.ndarray, weights: np.ndarray, k: int) -> tuple[int, ...]:
+    """The K grid points (indices, ascending; ``grid`` sorted) with least mean weighted distance
+    from every agent's peak to its nearest point: a 1-D K-median over candidate points, exact.
+
+    A constant rule ignores the reports, so its cost is one weighted sum over the pooled peaks.
+    Between two consecutive chosen points each peak goes to the nearer one, so the cost splits into
+    a left tail, one term per consecutive pair and a right tail, each a difference of prefix sums
+    over the sorted peaks; a DP over (points chosen, last point) finds the best chain in O(K G^2).
+    """
+    b, n = peaks.shape
+    order = np.argsort(peaks.ravel(), kind="stable")
+    x = peaks.ravel()[order]
+    v = np.broadcast_to(weights / weights.sum() / b, (b, n)).ravel()[order]
+    cw = np.concatenate([[0.0], np.cumsum(v)])
+    cwx = np.concatenate([[0.0], np.cumsum(v * x)])
+
+    def below(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # mass and first moment of peaks < t
+        i = np.searchsorted(x, t, side="left")
+        return cw[i], cwx[i]
+
+    g = len(grid)
+    wg, sg = below(grid)
+    left = grid * wg - sg  # peaks below a point, all served by it
+    right = (cwx[-1] - sg) - grid * (cw[-1] - wg)  # peaks above it
+    mid_w, mid_s = below((grid[:, None] + grid[None, :]) / 2)  # (G, G): split point of a pair
+    # pair[a, c] (a < c): peaks between points a and c, each to the nearer of the two
+    pair = ((mid_s - sg[:, None]) - grid[:, None] * (mid_w - wg[:, None])
+            + grid[None, :] * (wg[None, :] - mid_w) - (sg[None, :] - mid_s))
+    best = left.copy()
+    back = np.zeros((k, g), dtype=int)
+    for j in range(1, k):
+        cand = best[:, None] + np.where(np.triu(np.ones((g, g), bool), 1), pair, np.inf)  # (a, c)
+        back[j] = np.argmin(cand, axis=0)
+        best = cand[back[j], np.arange(g)]
+    last = int(np.argmin(best + right))
+    chosen = [last]
+    for j in range(k - 1, 0, -1):
+        chosen.append(int(back[j, chosen[-1]]))
+    return tuple(sorted(chosen))
+
+
 def fit_constant(peaks: np.ndarray, weights: np.ndarray, k: int) -> Fitted:
-    """Best K distinct points of the grid {j / (2n - 1)} (brute force over C(2n, K))."""
+    """Best K distinct points of the grid {j / (2n - 1)}: brute force over C(2n, K), or the exact
+    DP of :func:`_best_points_dp` beyond ``CONSTANT_BRUTE_FORCE_MAX`` point sets."""
     grid = constant_grid(peaks.shape[1])
-    choice, cost = _best_subset(np.broadcast_to(grid, (peaks.shape[0], grid.size)), peaks, weights, k)
-    points = tuple(float(grid[c]) for c in choice)
+    columns = np.broadcast_to(grid, (peaks.shape[0], grid.size))
+    if k < grid.size and comb(grid.size, k) > CONSTANT_BRUTE_FORCE_MAX:
+        choice = _best_points_dp(grid, peaks, weights, k)
+        points = tuple(float(grid[c]) for c in choice)
+        cost = float(social_costs(peaks, constant_rule(points)(peaks, weights, k), weights).mean())
+    else:
+        choice, cost = _best_subset(columns, peaks, weights, k)
+        points = tuple(float(grid[c]) for c in choice)
     return Fitted("constant", points, cost, constant_rule(points))
 
 

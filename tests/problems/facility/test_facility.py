@@ -152,3 +152,32 @@ def test_moulinnet_is_strategyproof_after_training():
     assert t.train_cost < 0.9 * untrained.train_cost
     assert t.train_cost < fit_constant(tr.peaks, w, 2).train_cost
     assert audit_mechanism(t.fn, tr.peaks[:20], w, 2, 21)["strategyproof_on_grid"]
+
+
+@settings(max_examples=60)
+@given(st.integers(2, 8), st.integers(1, 5), st.sampled_from(["uniform", "beta1", "normal"]), st.integers(0, 10_000),
+       st.booleans())
+def test_the_constant_rules_dp_finds_the_brute_force_optimum(n, k, dist, seed, weighted):
+    from amdlib.problems.facility import baselines
+
+    peaks = make_profiles(dist, n, 60, 1, seed, "train").peaks
+    w = np.random.default_rng(seed).integers(1, 6, n).astype(float) if weighted else np.ones(n)
+    grid = baselines.constant_grid(n)
+    k = min(k, grid.size - 1)
+    brute = fit_constant(peaks, w, k)  # brute force at these sizes
+    dp = baselines._best_points_dp(grid, peaks, w, k)
+    assert len(set(dp)) == k and list(dp) == sorted(dp)
+    cost = float(social_costs(peaks, baselines.constant_rule(tuple(grid[list(dp)]))(peaks, w, k), w / w.sum()).mean())
+    assert cost == pytest.approx(brute.train_cost, rel=1e-9, abs=1e-12)
+
+
+def test_the_constant_rule_beyond_brute_force_takes_the_dp(monkeypatch):
+    from amdlib.problems.facility import baselines
+
+    peaks = make_profiles("beta2", 9, 200, 1, 3, "train").peaks
+    w = np.ones(9)
+    brute = fit_constant(peaks, w, 4)  # C(18, 4) = 3060 point sets
+    monkeypatch.setattr(baselines, "CONSTANT_BRUTE_FORCE_MAX", 100)
+    fast = fit_constant(peaks, w, 4)
+    assert fast.train_cost == pytest.approx(brute.train_cost, rel=1e-12) and fast.choice == brute.choice
+    assert fast.fn(peaks, w, 4).shape == (200, 4)
