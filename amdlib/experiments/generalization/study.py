@@ -68,10 +68,10 @@ def learn_here(params: Mapping[str, Any], progress: bool = False) -> tuple[list[
 
     learned, searches = [], {}
     config = SearchConfig.from_params(dict(params))
+    dist = learn_distribution(params)
     for k in params["ks"]:
         for weights in params["weightings"]:
             result = run_search(make_problem(params, k, weights), config, progress=progress)
-            dist = learn_distribution(params)
             label = f"K={k} {weight_label(weights)}{'' if dist == 'uniform' else ' on ' + dist} (learned here)"
             searches[label] = result
             learned.append(Learned(label=label, code=result.best.code, n=int(params["learn_n"]), k=int(k), distribution=dist,

@@ -87,14 +87,40 @@ def fit_dictatorial(peaks: np.ndarray, weights: np.ndarray, k: int) -> Fitted:
     return Fitted("dictatorial", choice, cost, dictatorial_rule(choice))
 
 
+def best_chain(left: np.ndarray, gap: np.ndarray, right: np.ndarray, k: int) -> tuple[tuple[int, ...], float]:
+    """The cheapest chain of K ascending candidates c_1 < ... < c_K under a cost that splits into
+    ``left[c_1] + sum gap[c_t, c_t+1] + right[c_K]`` (each (L,) or (L, L), entries of ``gap`` below
+    its diagonal unused): a shortest path over (facilities placed, last candidate), exact, O(K L^2).
+    Returns the candidates (ascending) and the chain's cost.
+
+    Both rules that place facilities at fixed candidates, order statistics (the percentile rule)
+    and grid points (the constant rule), cost this way: every agent goes to its nearest facility,
+    so agents split at the midpoint of each consecutive pair.
+    """
+    size = len(left)
+    gap = np.where(np.triu(np.ones((size, size), dtype=bool), 1), gap, np.inf)
+    best = left.copy()  # best[c]: cheapest chain of f facilities ending at candidate c (left part included)
+    back = []
+    for _ in range(1, k):
+        cand = best[:, None] + gap  # (a, c)
+        arg = np.argmin(cand, axis=0)
+        back.append(arg)
+        best = cand[arg, np.arange(size)]
+    total = best + right
+    last = int(np.argmin(total))
+    chain = [last]
+    for arg in reversed(back):
+        chain.append(int(arg[chain[-1]]))
+    return tuple(sorted(chain)), float(total[last])
+
+
 def _best_points_dp(grid: np.ndarray, peaks: np.ndarray, weights: np.ndarray, k: int) -> tuple[int, ...]:
     """The K grid points (indices, ascending; ``grid`` sorted) with least mean weighted distance
     from every agent's peak to its nearest point: a 1-D K-median over candidate points, exact.
 
-    A constant rule ignores the reports, so its cost is one weighted sum over the pooled peaks.
-    Between two consecutive chosen points each peak goes to the nearer one, so the cost splits into
-    a left tail, one term per consecutive pair and a right tail, each a difference of prefix sums
-    over the sorted peaks; a DP over (points chosen, last point) finds the best chain in O(K G^2).
+    A constant rule ignores the reports, so its cost is one weighted sum over the pooled peaks:
+    a left tail, one term per consecutive pair and a right tail (:func:`best_chain`), each a
+    difference of prefix sums over the sorted pooled peaks.
     """
     b, n = peaks.shape
     order = np.argsort(peaks.ravel(), kind="stable")
@@ -107,7 +133,6 @@ def _best_points_dp(grid: np.ndarray, peaks: np.ndarray, weights: np.ndarray, k:
         i = np.searchsorted(x, t, side="left")
         return cw[i], cwx[i]
 
-    g = len(grid)
     wg, sg = below(grid)
     left = grid * wg - sg  # peaks below a point, all served by it
     right = (cwx[-1] - sg) - grid * (cw[-1] - wg)  # peaks above it
@@ -115,31 +140,19 @@ def _best_points_dp(grid: np.ndarray, peaks: np.ndarray, weights: np.ndarray, k:
     # pair[a, c] (a < c): peaks between points a and c, each to the nearer of the two
     pair = ((mid_s - sg[:, None]) - grid[:, None] * (mid_w - wg[:, None])
             + grid[None, :] * (wg[None, :] - mid_w) - (sg[None, :] - mid_s))
-    best = left.copy()
-    back = np.zeros((k, g), dtype=int)
-    for j in range(1, k):
-        cand = best[:, None] + np.where(np.triu(np.ones((g, g), bool), 1), pair, np.inf)  # (a, c)
-        back[j] = np.argmin(cand, axis=0)
-        best = cand[back[j], np.arange(g)]
-    last = int(np.argmin(best + right))
-    chosen = [last]
-    for j in range(k - 1, 0, -1):
-        chosen.append(int(back[j, chosen[-1]]))
-    return tuple(sorted(chosen))
+    return best_chain(left, pair, right, k)[0]
 
 
 def fit_constant(peaks: np.ndarray, weights: np.ndarray, k: int) -> Fitted:
     """Best K distinct points of the grid {j / (2n - 1)}: brute force over C(2n, K), or the exact
     DP of :func:`_best_points_dp` beyond ``CONSTANT_BRUTE_FORCE_MAX`` point sets."""
     grid = constant_grid(peaks.shape[1])
-    columns = np.broadcast_to(grid, (peaks.shape[0], grid.size))
     if k < grid.size and comb(grid.size, k) > CONSTANT_BRUTE_FORCE_MAX:
-        choice = _best_points_dp(grid, peaks, weights, k)
-        points = tuple(float(grid[c]) for c in choice)
-        cost = float(social_costs(peaks, constant_rule(points)(peaks, weights, k), weights).mean())
-    else:
-        choice, cost = _best_subset(columns, peaks, weights, k)
-        points = tuple(float(grid[c]) for c in choice)
+        points = tuple(float(grid[c]) for c in _best_points_dp(grid, peaks, weights, k))
+        rule = constant_rule(points)
+        return Fitted("constant", points, float(social_costs(peaks, rule(peaks, weights, k), weights).mean()), rule)
+    choice, cost = _best_subset(np.broadcast_to(grid, (peaks.shape[0], grid.size)), peaks, weights, k)
+    points = tuple(float(grid[c]) for c in choice)
     return Fitted("constant", points, cost, constant_rule(points))
 
 

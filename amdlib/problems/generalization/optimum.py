@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from amdlib.problems.facility.baselines import Fitted, percentile_rule
+from amdlib.problems.facility.baselines import Fitted, best_chain, percentile_rule
 from amdlib.problems.facility.costs import social_costs
 
 #: Profiles per vectorised block (bounds memory at about chunk * n^2 floats per array).
@@ -84,22 +84,8 @@ def fit_percentile_dp(peaks: np.ndarray, weights: np.ndarray, k: int) -> Fitted:
     if k >= n:
         choice = tuple(range(n))
         return Fitted("percentile", choice, float(social_costs(peaks, np.sort(peaks, 1), weights).mean()), percentile_rule(choice))
-    left, gap, right = percentile_chain_costs(peaks, weights)
-    gap = np.where(np.triu(np.ones((n, n), dtype=bool), 1), gap, np.inf)
-    best = left.copy()  # best[b]: cheapest chain of f facilities ending at index b (left part included)
-    back = []
-    for _ in range(1, k):
-        cand = best[:, None] + gap  # (a, b)
-        arg = np.argmin(cand, axis=0)
-        back.append(arg)
-        best = cand[arg, np.arange(n)]
-    total = best + right
-    last = int(np.argmin(total))
-    chain = [last]
-    for arg in reversed(back):
-        chain.append(int(arg[chain[-1]]))
-    choice = tuple(sorted(chain))
-    return Fitted("percentile", choice, float(total[last]), percentile_rule(choice))
+    choice, cost = best_chain(*percentile_chain_costs(peaks, weights), k)
+    return Fitted("percentile", choice, cost, percentile_rule(choice))
 
 
 def kmedian_dp(peaks: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
